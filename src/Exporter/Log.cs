@@ -1,0 +1,15 @@
+namespace Loadshift.Exporter;
+
+/// <summary>Every log line of the exporter, source-generated, with stable event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        Message = "loadshift-exporter {Version} listening on {Address}; procfs {Procfs}, libvirt {Uri}, collectors {Collectors}")]
+    public static partial void Started(ILogger logger, string version, string address, string procfs, string uri, string collectors);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "libvirt at {Uri} gave no domain stats: {Reason}")]
+    public static partial void LibvirtDown(ILogger logger, string uri, string reason);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "collector {Collector} failed: {Reason}")]
+    public static partial void CollectorFailed(ILogger logger, string collector, string reason);
+}

@@ -1,0 +1,226 @@
+using Loadshift.Exporter.Collectors;
+using Loadshift.Exporter.Exposition;
+using Loadshift.Exporter.Libvirt;
+using Loadshift.Exporter.Scraping;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Loadshift.Exporter.Tests;
+
+public sealed class CpuCollectorTests : IDisposable
+{
+    private readonly string _procfs = Directory.CreateTempSubdirectory("procfs-").FullName;
+
+    public void Dispose() => Directory.Delete(_procfs, recursive: true);
+
+    private async Task<string> CollectAsync(CpuCollector collector, string stat)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_procfs, "stat"), stat);
+        var w = new MetricWriter();
+        Assert.True(await collector.CollectAsync(w, new ScrapeContext(TimeSpan.FromSeconds(1)), CancellationToken.None));
+        return w.ToString();
+    }
+
+    [Fact]
+    public async Task Seconds_are_ticks_divided_by_user_hz()
+    {
+        var text = await CollectAsync(new CpuCollector(_procfs, userHz: 250), "cpu0 500 0 250 1000 0 0 0 0 100 0\n");
+
+        Assert.Contains("hypervisor_cpu_seconds_total{cpu=\"0\",mode=\"user\"} 1.6\n", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_cpu_seconds_total{cpu=\"0\",mode=\"guest\"} 0.4\n", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 4\n", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_cpus 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("cpu=\"all\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_counter_that_steps_back_is_held_at_its_highest_value()
+    {
+        var collector = new CpuCollector(_procfs, userHz: 100);
+        await CollectAsync(collector, "cpu0 100 0 50 1000 20 0 0 0 0 0\n");
+        var text = await CollectAsync(collector, "cpu0 110 0 50 998 19 0 0 0 0 0\n"); // idle and iowait stepped back
+        var later = await CollectAsync(collector, "cpu0 120 0 50 1005 21 0 0 0 0 0\n");
+
+        Assert.Contains("{cpu=\"0\",mode=\"idle\"} 10\n", text, StringComparison.Ordinal);
+        Assert.Contains("{cpu=\"0\",mode=\"iowait\"} 0.2\n", text, StringComparison.Ordinal);
+        Assert.Contains("{cpu=\"0\",mode=\"user\"} 1.1\n", text, StringComparison.Ordinal);
+        Assert.Contains("{cpu=\"0\",mode=\"idle\"} 10.05\n", later, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Offline_cpu_keeps_its_own_number()
+    {
+        var text = await CollectAsync(new CpuCollector(_procfs, 100), Fixtures.Read("procfs-cpu2-offline", "stat"));
+
+        Assert.Contains("hypervisor_cpus 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("{cpu=\"3\",mode=\"idle\"} 2650\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("cpu=\"2\"", text, StringComparison.Ordinal);
+    }
+}
+
+public class DomainSampleTests
+{
+    private static List<DomainSample> Samples() =>
+        [.. VirshDomstats.Parse(Fixtures.Read("domstats", "two-domains.txt")).Select(DomainSample.From)];
+
+    [Fact]
+    public void Bulk_stats_keys_map_onto_the_sample()
+    {
+        var web = Samples()[0];
+
+        Assert.Equal(("web1", 1, 1), (web.Name, web.State, web.StateReason));
+        Assert.Equal(48131442000, web.CpuTimeNanoseconds);
+        Assert.Equal([new VcpuSample(0, 43020000000)], web.Vcpus);
+        Assert.Equal((131072d, 96452d), (web.BalloonMaximumKibibytes, web.BalloonRssKibibytes));
+        var net = Assert.Single(web.Interfaces);
+        Assert.Equal(("vnet0", 2785204d, 35107733d, 3d), (net.Name, net.ReceiveBytes, net.TransmitBytes, net.ReceiveDrops));
+        var block = Assert.Single(web.Blocks);
+        Assert.Equal(("vda", 3120d, 211d, 91017216d), (block.Name, block.ReadRequests, block.WriteRequests, block.ReadBytes));
+    }
+
+    [Fact]
+    public void A_shut_off_domain_has_no_cpu_or_rss_samples()
+    {
+        var lines = Render(Samples()).Split('\n');
+
+        Assert.Contains("libvirt_domain_state{domain=\"db \\\"primary\\\"\"} 5", lines);
+        Assert.Contains("libvirt_domain_memory_maximum_bytes{domain=\"db \\\"primary\\\"\"} 536870912", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("libvirt_domain_cpu_time_seconds_total{domain=\"db", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.StartsWith("libvirt_domain_memory_rss_bytes{domain=\"db", StringComparison.Ordinal));
+        Assert.Contains("libvirt_domains{state=\"shutoff\"} 1", lines);
+        Assert.Contains("libvirt_domains{state=\"running\"} 1", lines);
+    }
+
+    internal static string Render(IReadOnlyList<DomainSample> samples)
+    {
+        var w = new MetricWriter();
+        DomainMetrics.Write(w, samples);
+        return w.ToString();
+    }
+}
+
+public class GoldenExpositionTests
+{
+    private static readonly string s_golden = Path.Combine(Repo.Root, "tests", "Exporter.Tests", "Fixtures", "golden", "metrics.prom");
+
+    /// <summary>Every collector on fixtures: a 32-CPU KVM host and two domains. Set UPDATE_GOLDEN=1 to rewrite.</summary>
+    internal static async Task<string> RenderFixturesAsync()
+    {
+        var procfs = Fixtures.Path("procfs-32cpu-kvm");
+        var records = VirshDomstats.Parse(Fixtures.Read("domstats", "two-domains.txt"), name => name == "web1"
+            ? "0f3c8a52-6c1e-4f5b-9d3a-7e2b1c4d5e6f"
+            : "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d");
+        ICollector[] collectors =
+        [
+            new CpuCollector(procfs, 100),
+            new MemoryCollector(procfs),
+            new LoadCollector(procfs),
+            new LibvirtCollector(new FakeDomainStatsSource(records), "test:///fixture", NullLogger<LibvirtCollector>.Instance),
+        ];
+        var all = new MetricWriter();
+        foreach (var c in collectors)
+        {
+            var w = new MetricWriter();
+            Assert.True(await c.CollectAsync(w, new ScrapeContext(TimeSpan.FromSeconds(1)), CancellationToken.None));
+            all.Append(w);
+        }
+
+        return all.ToString();
+    }
+
+    [Fact]
+    public async Task Fixtures_render_exactly_the_golden_file()
+    {
+        var actual = await RenderFixturesAsync();
+        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(s_golden)!);
+            await File.WriteAllTextAsync(s_golden, actual);
+        }
+
+        Assert.Equal(await File.ReadAllTextAsync(s_golden), actual);
+    }
+
+    [Fact]
+    public async Task Promtool_accepts_the_golden_file()
+    {
+        await Tool.AssertPromtoolAcceptsAsync(await File.ReadAllTextAsync(s_golden));
+    }
+}
+
+public class ScraperTests
+{
+    private static readonly ScrapeContext s_context = new(TimeSpan.FromMilliseconds(300));
+
+    private static Scraper NewScraper(IDomainStatsSource source) => new(
+        [
+            new LoadCollector(Fixtures.Path("procfs-2cpu")),
+            new LibvirtCollector(source, "test:///fake", NullLogger<LibvirtCollector>.Instance),
+        ],
+        NullLogger<Scraper>.Instance,
+        TimeProvider.System);
+
+    [Fact]
+    public async Task Libvirt_past_its_deadline_still_serves_host_metrics_with_libvirt_up_0()
+    {
+        var hung = new TaskCompletionSource<IReadOnlyList<DomainStatsRecord>>();
+        var scraper = NewScraper(new FakeDomainStatsSource(_ => hung.Task));
+
+        var text = System.Text.Encoding.UTF8.GetString(await scraper.ScrapeAsync(s_context));
+
+        Assert.Contains("\nlibvirt_up 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nhypervisor_load1 ", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_scrape_collector_success{collector=\"libvirt\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_scrape_collector_success{collector=\"loadavg\"} 1\n", text, StringComparison.Ordinal);
+        await Tool.AssertPromtoolAcceptsAsync(text);
+    }
+
+    [Fact]
+    public async Task Overlapping_scrapes_share_the_collection_in_flight()
+    {
+        var release = new TaskCompletionSource<IReadOnlyList<DomainStatsRecord>>();
+        var source = new FakeDomainStatsSource(_ => release.Task);
+        var scraper = NewScraper(source);
+
+        var first = scraper.ScrapeAsync(new ScrapeContext(TimeSpan.FromSeconds(10)));
+        var second = scraper.ScrapeAsync(new ScrapeContext(TimeSpan.FromSeconds(10)));
+        release.SetResult([]);
+
+        Assert.Same(first, second);
+        Assert.Equal(await first, await second);
+        Assert.Equal(1, source.Calls);
+        _ = await scraper.ScrapeAsync(s_context); // once finished, the next scrape collects afresh
+        Assert.Equal(2, source.Calls);
+    }
+
+    [Fact]
+    public async Task A_failing_collector_loses_its_samples_but_not_the_scrape()
+    {
+        var scraper = new Scraper(
+            [new MemoryCollector("/nonexistent-procfs"), new LoadCollector(Fixtures.Path("procfs-2cpu"))],
+            NullLogger<Scraper>.Instance, TimeProvider.System);
+
+        var text = System.Text.Encoding.UTF8.GetString(await scraper.ScrapeAsync(s_context));
+
+        Assert.DoesNotContain("hypervisor_memory_total_bytes", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_scrape_collector_success{collector=\"meminfo\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nhypervisor_load5 ", text, StringComparison.Ordinal);
+    }
+}
+
+internal static class Repo
+{
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Stack.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("no Stack.sln above " + AppContext.BaseDirectory);
+    }
+}
