@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+
+namespace Loadshift.Exporter.Tests;
+
+/// <summary>The built exporter as a real process behind real HTTP, as Prometheus sees it.</summary>
+internal sealed class ExporterProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ExporterProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public Uri MetricsUri => new($"http://127.0.0.1:{Port}/metrics");
+
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "loadshift-exporter.dll");
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public static async Task<ExporterProcess> StartAsync(params string[] args)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Dll);
+        start.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var exporter = new ExporterProcess(process, port);
+        using var http = new HttpClient();
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"))).IsSuccessStatusCode)
+                {
+                    return exporter;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        await exporter.DisposeAsync();
+        throw new InvalidOperationException("the exporter did not answer /healthz within 10 s");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
+
+public class ExporterProcessTests
+{
+    [Fact]
+    public async Task Live_metrics_carry_the_exact_content_type_and_pass_promtool()
+    {
+        await using var exporter = await ExporterProcess.StartAsync("--libvirt.uri=test:///default");
+        using var http = new HttpClient();
+
+        using var response = await http.GetAsync(exporter.MetricsUri);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        Assert.Contains("\nlibvirt_up 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("libvirt_domain_info{domain=\"test\",uuid=", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_exporter_build_info{version=", text, StringComparison.Ordinal);
+        await Tool.AssertPromtoolAcceptsAsync(text);
+    }
+
+    [Fact]
+    public async Task Gzip_when_asked()
+    {
+        await using var exporter = await ExporterProcess.StartAsync("--libvirt.uri=test:///default");
+        using var http = new HttpClient(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None });
+        using var request = new HttpRequestMessage(HttpMethod.Get, exporter.MetricsUri);
+        request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
+
+        using var response = await http.SendAsync(request);
+        await using var gzip = new GZipStream(await response.Content.ReadAsStreamAsync(), CompressionMode.Decompress);
+        var text = await new StreamReader(gzip).ReadToEndAsync();
+
+        Assert.Equal(["gzip"], response.Content.Headers.ContentEncoding);
+        Assert.Contains("# TYPE hypervisor_cpu_seconds_total counter\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Libvirt_gone_still_serves_host_metrics_with_libvirt_up_0()
+    {
+        var closedPort = ExporterProcess.FreePort();
+        await using var exporter = await ExporterProcess.StartAsync($"--libvirt.uri=qemu+tcp://127.0.0.1:{closedPort}/system");
+        using var http = new HttpClient();
+
+        var text = await http.GetStringAsync(exporter.MetricsUri);
+
+        Assert.Contains("\nlibvirt_up 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_scrape_collector_success{collector=\"libvirt\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_scrape_collector_success{collector=\"cpu\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nhypervisor_memory_total_bytes ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_collector_switched_off_is_not_collected()
+    {
+        await using var exporter = await ExporterProcess.StartAsync("--no-collector.libvirt", "--no-collector.loadavg");
+        using var http = new HttpClient();
+
+        var text = await http.GetStringAsync(exporter.MetricsUri);
+
+        Assert.DoesNotContain("libvirt_up", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("hypervisor_load1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("collector=\"libvirt\"", text, StringComparison.Ordinal);
+        Assert.Contains("hypervisor_cpus", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_flag_stops_the_program_with_a_message_naming_it()
+    {
+        var result = await Tool.RunAsync("dotnet", "dotnet-sdk", [ExporterProcess.Dll, "--web.listen-adress=:1"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("unknown flag --web.listen-adress=:1", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("usage: loadshift-exporter", result.Stderr, StringComparison.Ordinal);
+    }
+}
