@@ -1,0 +1,95 @@
+namespace Loadshift.Config.Tests;
+
+/// <summary>The committed Alertmanager configuration, judged by the real amtool.</summary>
+public sealed class AmtoolTests
+{
+    /// <summary>Every committed alert with its own labels and a host, and the receiver it must reach.</summary>
+    public static TheoryData<string, string> AlertsAndReceivers
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var alert in Rule.CommittedAlerts)
+            {
+                var receiver = alert.Labels.GetValueOrDefault("action") == "rebalance" ? "rebalancer" : "default";
+                data.Add(alert.Alert!, receiver);
+            }
+
+            return data;
+        }
+    }
+
+    [Fact]
+    public void Alertmanager_yml_passes_amtool_check_config()
+    {
+        var result = Tool.RunOk("amtool", ["check-config", Repository.AlertmanagerConfig]);
+
+        Assert.Contains("SUCCESS", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_rebalance_alert_goes_to_the_rebalancer_and_only_there()
+    {
+        var result = RouteTest(Repository.AlertmanagerConfig, "rebalancer",
+            ["alertname=HypervisorCpuHigh", "action=rebalance", "host=hv1", "severity=warning"]);
+
+        Assert.Equal("rebalancer", result.Stdout.Trim());
+    }
+
+    [Theory]
+    [InlineData("alertname=HypervisorExporterDown", "host=hv1", "severity=critical")]
+    [InlineData("alertname=RebalancerDown", "severity=critical")]
+    [InlineData("alertname=HypervisorCpuHigh", "host=hv1", "severity=warning")]
+    [InlineData("alertname=Anything", "action=page")]
+    public void Other_alerts_go_to_the_default_receiver(params string[] labels)
+    {
+        var result = RouteTest(Repository.AlertmanagerConfig, "default", labels);
+
+        Assert.Equal("default", result.Stdout.Trim());
+    }
+
+    [Theory]
+    [MemberData(nameof(AlertsAndReceivers))]
+    public void Every_committed_alert_reaches_its_receiver(string alertname, string receiver)
+    {
+        var alert = Rule.CommittedAlerts.Single(a => a.Alert == alertname);
+        string[] labels = [$"alertname={alertname}", "host=hv1", .. alert.Labels.Select(l => $"{l.Key}={l.Value}")];
+
+        var result = RouteTest(Repository.AlertmanagerConfig, receiver, labels);
+
+        Assert.Equal(receiver, result.Stdout.Trim());
+    }
+
+    [Fact]
+    public void Only_HypervisorCpuHigh_asks_for_a_rebalance()
+    {
+        var rebalance = Rule.CommittedAlerts.Where(a => a.Labels.ContainsKey("action")).Select(a => $"{a.Alert} {a.Labels["action"]}");
+
+        Assert.Equal(["HypervisorCpuHigh rebalance"], rebalance);
+    }
+
+    [Fact]
+    public void The_rebalancer_receiver_sends_resolved_with_a_bearer_token_file_grouped_by_host()
+    {
+        var config = Yaml.Load(Repository.AlertmanagerConfig);
+        var route = config.Map("route").Seq("routes").Maps().Single(r => r.Str("receiver") == "rebalancer");
+        var receiver = config.Seq("receivers").Maps().Single(r => r.Str("name") == "rebalancer");
+        var webhook = Assert.Single(receiver.Seq("webhook_configs").Maps());
+        var authorization = webhook.Map("http_config").Map("authorization");
+
+        Assert.Equal(["action=\"rebalance\""], route.Seq("matchers").Strings());
+        Assert.Equal(["alertname", "host"], route.Seq("group_by").Strings());
+        Assert.Equal("5s", route.Str("group_wait"));
+        Assert.Equal("http://127.0.0.1:10180/api/v1/webhook", webhook.Str("url"));
+        Assert.Equal("true", webhook.Str("send_resolved"));
+        Assert.Equal("Bearer", authorization.Str("type"));
+        Assert.StartsWith("/", authorization.Str("credentials_file"), StringComparison.Ordinal);
+        Assert.Null(authorization.Get("credentials"));
+        // The default receiver has no integration (documented in alertmanager.yml and docs/runbook.md).
+        var @default = config.Seq("receivers").Maps().Single(r => r.Str("name") == "default");
+        Assert.Equal(["name"], @default.Children.Keys.Select(k => k.ToString()));
+    }
+
+    internal static ToolResult RouteTest(string configFile, string expectedReceiver, IEnumerable<string> labels) =>
+        Tool.RunOk("amtool", ["config", "routes", "test", $"--config.file={configFile}", $"--verify.receivers={expectedReceiver}", .. labels]);
+}

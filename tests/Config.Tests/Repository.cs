@@ -1,0 +1,36 @@
+namespace Loadshift.Config.Tests;
+
+/// <summary>Paths in the checkout under test: the tests read the committed files, never copies.</summary>
+internal static class Repository
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Prometheus => Path.Combine(Root, "prometheus");
+
+    public static string Alertmanager => Path.Combine(Root, "alertmanager");
+
+    public static string PrometheusConfig => Path.Combine(Prometheus, "prometheus.yml");
+
+    public static string AlertmanagerConfig => Path.Combine(Alertmanager, "alertmanager.yml");
+
+    public static string Runbook => Path.Combine(Root, "docs", "runbook.md");
+
+    public static IReadOnlyList<string> RuleFiles =>
+        [.. Directory.GetFiles(Path.Combine(Prometheus, "rules"), "*.yml").Order(StringComparer.Ordinal)];
+
+    public static IReadOnlyList<string> RuleTestFiles =>
+        [.. Directory.GetFiles(Path.Combine(Prometheus, "tests"), "*.yml").Order(StringComparer.Ordinal)];
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Stack.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Stack.sln above {AppContext.BaseDirectory}: run the tests from the checkout.");
+    }
+}

@@ -1,0 +1,167 @@
+using System.Text.RegularExpressions;
+
+namespace Loadshift.Config.Tests;
+
+/// <summary>
+/// The conventions of docs/style.md's alerting section and the contracts with the Rebalancer and the exporter,
+/// checked on the committed rule files.
+/// </summary>
+public sealed partial class RuleConventionTests
+{
+    /// <summary>
+    /// Every metric name a rule may read: the exporter's (issue 2), the Rebalancer's (issue 4), Alertmanager's
+    /// and Prometheus' own. A rule reading anything else reads a name that nobody publishes.
+    /// </summary>
+    private static readonly HashSet<string> PublishedMetrics = new(StringComparer.Ordinal)
+    {
+        "up",
+        "hypervisor_cpu_seconds_total", "hypervisor_cpus",
+        "hypervisor_memory_total_bytes", "hypervisor_memory_free_bytes", "hypervisor_memory_available_bytes",
+        "hypervisor_memory_used_bytes", "hypervisor_memory_buff_cache_bytes",
+        "hypervisor_swap_total_bytes", "hypervisor_swap_free_bytes",
+        "hypervisor_load1", "hypervisor_load5", "hypervisor_load15",
+        "hypervisor_scrape_collector_duration_seconds", "hypervisor_scrape_collector_success",
+        "libvirt_up", "libvirt_domains", "libvirt_domain_info", "libvirt_domain_state", "libvirt_domain_state_reason",
+        "libvirt_domain_cpu_time_seconds_total", "libvirt_domain_vcpus",
+        "libvirt_domain_memory_maximum_bytes", "libvirt_domain_memory_current_bytes", "libvirt_domain_memory_rss_bytes",
+        "rebalancer_decisions_total", "rebalancer_migrations_total", "rebalancer_migration_duration_seconds",
+        "rebalancer_migrations_in_flight", "rebalancer_domains_away_from_home", "rebalancer_domain_migrations_total",
+        "rebalancer_journal_errors_total", "rebalancer_webhook_requests_total", "rebalancer_build_info",
+        "alertmanager_notifications_failed_total", "alertmanager_notifications_total",
+    };
+
+    private static readonly HashSet<string> PromQlWords = new(StringComparer.Ordinal)
+    {
+        "and", "or", "unless", "offset", "bool", "by", "without", "on", "ignoring", "group_left", "group_right",
+    };
+
+    [Fact]
+    public void The_Rebalancers_recording_rules_exist()
+    {
+        var records = Rule.Committed.Select(r => r.Record).OfType<string>().ToList();
+
+        Assert.Contains("host:hypervisor_cpu_busy:ratio_rate1m", records);
+        Assert.Contains("host_domain:libvirt_domain_cpu:ratio_rate1m", records);
+    }
+
+    [Fact]
+    public void Recording_rules_are_named_level_metric_operations_and_kept_apart_from_alerts()
+    {
+        foreach (var file in Repository.RuleFiles)
+        {
+            var rules = Rule.Load(file);
+            Assert.True(rules.All(r => r.Record is not null) || rules.All(r => r.Alert is not null),
+                $"{file} mixes recording rules and alerts");
+        }
+
+        foreach (var rule in Rule.Committed.Where(r => r.Record is not null))
+        {
+            Assert.Matches(LevelMetricOperations(), rule.Record!);
+        }
+    }
+
+    [Fact]
+    public void Alerts_carry_severity_summary_description_and_a_runbook_section()
+    {
+        var runbookAnchors = RunbookSections().Select(s => s.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+
+        foreach (var alert in Rule.CommittedAlerts)
+        {
+            Assert.Matches(AlertName(), alert.Alert!);
+            Assert.Contains(alert.Labels.GetValueOrDefault("severity"), new[] { "warning", "critical" });
+            Assert.False(string.IsNullOrWhiteSpace(alert.Annotations.GetValueOrDefault("summary")), $"{alert}: summary");
+            Assert.DoesNotContain("{{", alert.Annotations["summary"], StringComparison.Ordinal);
+            var description = alert.Annotations.GetValueOrDefault("description") ?? "";
+            Assert.True(description.Contains("$labels", StringComparison.Ordinal) || description.Contains("$value", StringComparison.Ordinal),
+                $"{alert}: the description should name what fired ($labels or $value)");
+            Assert.Equal($"docs/runbook.md#{alert.Alert!.ToLowerInvariant()}", alert.Annotations.GetValueOrDefault("runbook_url"));
+            Assert.Contains(alert.Alert!.ToLowerInvariant(), runbookAnchors);
+        }
+    }
+
+    [Fact]
+    public void Every_runbook_section_belongs_to_an_alert()
+    {
+        var alerts = Rule.CommittedAlerts.Select(a => a.Alert!).Order(StringComparer.Ordinal);
+
+        Assert.Equal(alerts, RunbookSections().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void HypervisorCpuHigh_is_the_80_percent_rule_held_2m_routed_to_the_rebalancer()
+    {
+        var alert = Rule.CommittedAlerts.Single(a => a.Alert == "HypervisorCpuHigh");
+
+        Assert.Equal("host:hypervisor_cpu_busy:ratio_rate1m > 0.80", alert.Expr.Trim());
+        Assert.Equal("2m", alert.For);
+        Assert.Equal("rebalance", alert.Labels["action"]);
+    }
+
+    [Fact]
+    public void Every_alert_is_pinned_by_a_promtool_unit_test()
+    {
+        var tests = string.Join('\n', Repository.RuleTestFiles.Select(File.ReadAllText));
+
+        foreach (var alert in Rule.CommittedAlerts)
+        {
+            Assert.Contains($"alertname: {alert.Alert}\n        exp_alerts:\n          - exp_labels:", tests, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Rules_read_only_published_metrics()
+    {
+        var known = new HashSet<string>(PublishedMetrics, StringComparer.Ordinal);
+        known.UnionWith(Rule.Committed.Select(r => r.Record).OfType<string>());
+
+        foreach (var rule in Rule.Committed)
+        {
+            foreach (var name in MetricNames(rule.Expr))
+            {
+                Assert.True(known.Contains(name), $"{rule} reads '{name}', which no component publishes");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("sum by (host) (rate(x_total{mode=\"idle\"}[1m])) / on (host) group_left () y", "x_total y")]
+    [InlineData("increase(a_total{r=~\"f|t\"}[15m]) > 0 or (a_total > 0 unless a_total offset 15m)", "a_total a_total a_total")]
+    [InlineData("host:b:ratio > 0.80", "host:b:ratio")]
+    public void Metric_names_are_found_in_an_expression(string expr, string expected)
+    {
+        Assert.Equal(expected.Split(' '), MetricNames(expr));
+    }
+
+    /// <summary>The metric names an expression reads: selectors stripped of matchers, ranges and grouping.</summary>
+    private static List<string> MetricNames(string expr)
+    {
+        var stripped = Matchers().Replace(expr, " ");
+        stripped = Ranges().Replace(stripped, " ");
+        stripped = Grouping().Replace(stripped, " ");
+        return [.. Identifiers().Matches(stripped)
+            .Where(m => !m.Groups["call"].Success)
+            .Select(m => m.Groups["name"].Value)
+            .Where(n => !PromQlWords.Contains(n))];
+    }
+
+    private static IEnumerable<string> RunbookSections() =>
+        File.ReadLines(Repository.Runbook).Where(l => l.StartsWith("## ", StringComparison.Ordinal)).Select(l => l[3..].Trim());
+
+    [GeneratedRegex("^[a-z][a-z_]*:[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")]
+    private static partial Regex LevelMetricOperations();
+
+    [GeneratedRegex("^(Hypervisor|Rebalancer|Alertmanager)[A-Z][A-Za-z]+$")]
+    private static partial Regex AlertName();
+
+    [GeneratedRegex("""\{[^}]*\}""")]
+    private static partial Regex Matchers();
+
+    [GeneratedRegex("""\[[^\]]*\]""")]
+    private static partial Regex Ranges();
+
+    [GeneratedRegex("""\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)""")]
+    private static partial Regex Grouping();
+
+    [GeneratedRegex("""(?<![\w:.])(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?<call>\s*\()?""")]
+    private static partial Regex Identifiers();
+}
