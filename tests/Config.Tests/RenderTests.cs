@@ -1,0 +1,260 @@
+using System.Text.Json;
+
+namespace Loadshift.Config.Tests;
+
+/// <summary>
+/// prometheus/render and alertmanager/render: shellcheck-clean; without flags they write the committed
+/// configuration; with flags, a configuration that promtool/amtool accept and that holds the overridden values.
+/// </summary>
+public sealed class RenderTests
+{
+    private static string PrometheusRender => Path.Combine(Repository.Prometheus, "render");
+
+    private static string AlertmanagerRender => Path.Combine(Repository.Alertmanager, "render");
+
+    [Theory]
+    [InlineData("prometheus/render")]
+    [InlineData("alertmanager/render")]
+    public void Render_scripts_are_shellcheck_clean(string script)
+    {
+        Tool.RunOk("shellcheck", ["--shell=bash", "--severity=style", Path.Combine(Repository.Root, script)]);
+    }
+
+    [Fact]
+    public void Prometheus_render_without_flags_writes_the_committed_configuration()
+    {
+        using var temp = new TempDirectory();
+        var output = temp.Combine("out");
+
+        var result = Tool.RunOk(PrometheusRender, [output]);
+
+        Assert.Equal(Path.Combine(output, "prometheus.yml"), result.Stdout.Trim());
+        Assert.Equal(Yaml.Canonical(Yaml.Load(Repository.PrometheusConfig)), Yaml.Canonical(Yaml.Load(Path.Combine(output, "prometheus.yml"))));
+        foreach (var rules in Repository.RuleFiles)
+        {
+            Assert.Equal(File.ReadAllText(rules), File.ReadAllText(Path.Combine(output, "rules", Path.GetFileName(rules))));
+        }
+
+        Assert.Equal(Repository.RuleFiles.Count, Directory.GetFiles(Path.Combine(output, "rules")).Length);
+        Assert.Equal(
+            File.ReadAllText(Path.Combine(Repository.Prometheus, "targets", "hypervisors.yml")),
+            File.ReadAllText(Path.Combine(output, "targets", "hypervisors.yml")));
+        Tool.RunOk("promtool", ["check", "config", Path.Combine(output, "prometheus.yml")]);
+    }
+
+    [Fact]
+    public void Prometheus_render_applies_the_overrides()
+    {
+        using var temp = new TempDirectory();
+        var output = temp.Combine("out");
+        var targets = temp.Combine("lab targets.yml");
+        File.WriteAllText(targets, """
+            - targets: ['10.0.0.1:10179']
+              labels: {host: hv1}
+            - targets: ['10.0.0.9:10179']
+            """);
+
+        Tool.RunOk(PrometheusRender,
+        [
+            output,
+            "--cpu-high-for", "30s",
+            "--cpu-high-threshold=0.7",
+            "--scrape-interval", "5s",
+            "--evaluation-interval", "5s",
+            "--targets-file", targets,
+            "--rebalancer-url", "http://127.0.0.2:20180",
+            "--alertmanager-url", "http://127.0.0.3:29093/",
+            "--prometheus-url", "https://127.0.0.4:29090",
+            "--runbook-url-base", "https://example.test/loadshift/runbook.md",
+        ]);
+
+        var config = Yaml.Load(Path.Combine(output, "prometheus.yml"));
+        var global = config.Map("global");
+        Assert.Equal("5s", global.Str("scrape_interval"));
+        Assert.Equal("5s", global.Str("scrape_timeout"));
+        Assert.Equal("5s", global.Str("evaluation_interval"));
+        Assert.Equal(["127.0.0.3:29093"], config.Map("alerting").Seq("alertmanagers").Maps().Single()
+            .Seq("static_configs").Maps().Single().Seq("targets").Strings());
+        var jobs = config.Seq("scrape_configs").Maps().ToDictionary(j => j.Str("job_name") ?? "", StringComparer.Ordinal);
+        Assert.Equal([targets], jobs["hypervisor"].Seq("file_sd_configs").Maps().Single().Seq("files").Strings());
+        Assert.Equal(["127.0.0.2:20180"], StaticTargets(jobs["rebalancer"]));
+        Assert.Equal(["127.0.0.3:29093"], StaticTargets(jobs["alertmanager"]));
+        Assert.Equal(["127.0.0.4:29090"], StaticTargets(jobs["prometheus"]));
+        Assert.Equal("https", jobs["prometheus"].Str("scheme"));
+
+        var rendered = Rule.LoadAll(Directory.GetFiles(Path.Combine(output, "rules")));
+        var cpuHigh = rendered.Single(r => r.Alert == "HypervisorCpuHigh");
+        Assert.Equal("30s", cpuHigh.For);
+        Assert.Equal("host:hypervisor_cpu_busy:ratio_rate1m > 0.7", cpuHigh.Expr.Trim());
+        Assert.All(rendered.Where(r => r.Alert is not null), alert => Assert.StartsWith(
+            "https://example.test/loadshift/runbook.md#", alert.Annotations["runbook_url"], StringComparison.Ordinal));
+        // Everything else as committed.
+        Assert.Equal(
+            Rule.Committed.Select(r => $"{r.Name} {r.Expr} {r.For}").Where(r => !r.StartsWith("HypervisorCpuHigh", StringComparison.Ordinal)).Order(StringComparer.Ordinal),
+            rendered.Select(r => $"{r.Name} {r.Expr} {r.For}").Where(r => !r.StartsWith("HypervisorCpuHigh", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(output, "targets")), "--targets-file given: no example copy");
+
+        Tool.RunOk("promtool", ["check", "config", Path.Combine(output, "prometheus.yml")]);
+
+        // The relabeling: the targets file's host label, else the address without the port.
+        var discovery = Tool.RunOk("promtool", ["check", "service-discovery", "--timeout=2s", Path.Combine(output, "prometheus.yml"), "hypervisor"]);
+        using var json = JsonDocument.Parse(discovery.Stdout);
+        var hosts = json.RootElement.EnumerateArray()
+            .Select(t => t.GetProperty("labels"))
+            .ToDictionary(l => l.GetProperty("instance").GetString()!, l => l.GetProperty("host").GetString()!, StringComparer.Ordinal);
+        Assert.Equal("hv1", hosts["10.0.0.1:10179"]);
+        Assert.Equal("10.0.0.9", hosts["10.0.0.9:10179"]);
+        Assert.All(json.RootElement.EnumerateArray(), t => Assert.Equal("5s", t.GetProperty("labels").GetProperty("__scrape_interval__").GetString()));
+    }
+
+    [Fact]
+    public void Prometheus_render_keeps_the_scrape_timeout_within_a_long_interval()
+    {
+        using var temp = new TempDirectory();
+
+        Tool.RunOk(PrometheusRender, [temp.Path, "--scrape-interval", "1m"]);
+
+        var global = Yaml.Load(temp.Combine("prometheus.yml")).Map("global");
+        Assert.Equal("1m", global.Str("scrape_interval"));
+        Assert.Equal("10s", global.Str("scrape_timeout"));
+    }
+
+    [Fact]
+    public void A_rendered_cpu_high_for_is_what_the_alert_waits()
+    {
+        using var temp = new TempDirectory();
+        Tool.RunOk(PrometheusRender, [temp.Path, "--cpu-high-for", "30s", "--evaluation-interval", "5s", "--scrape-interval", "5s"]);
+
+        // 1 CPU at busy 0.92 from the start, scraped every 5 s (idle +0.4 s, user +4.6 s). The ratio exists from
+        // the second sample (5s): pending from 5s, firing from 35s.
+        File.WriteAllText(temp.Combine("fast.test.yml"), """
+            rule_files: [rules/recording.yml, rules/hypervisor-alerts.yml]
+            evaluation_interval: 5s
+            group_eval_order: [loadshift.hypervisor.recording, loadshift.hypervisor.alerts]
+            tests:
+              - interval: 5s
+                input_series:
+                  - series: 'hypervisor_cpu_seconds_total{job="hypervisor",instance="h:10179",host="hv1",cpu="0",mode="idle"}'
+                    values: '0+0.4x30'
+                  - series: 'hypervisor_cpu_seconds_total{job="hypervisor",instance="h:10179",host="hv1",cpu="0",mode="user"}'
+                    values: '0+4.6x30'
+                alert_rule_test:
+                  - eval_time: 30s
+                    alertname: HypervisorCpuHigh
+                    exp_alerts: []
+                  - eval_time: 35s
+                    alertname: HypervisorCpuHigh
+                    exp_alerts:
+                      - exp_labels: {host: hv1, severity: warning, action: rebalance}
+                        exp_annotations:
+                          summary: Hypervisor CPU busy above the high watermark.
+                          description: >-
+                            Host hv1 has been 92% busy (1 - idle share over 1m) for longer than the alert's `for`.
+                            The Rebalancer is asked to live-migrate a domain off it.
+                          runbook_url: docs/runbook.md#hypervisorcpuhigh
+            """);
+
+        Tool.RunOk("promtool", ["test", "rules", "fast.test.yml"], temp.Path);
+    }
+
+    [Theory]
+    [InlineData("--cpu-high-for", "2x")]
+    [InlineData("--scrape-interval", "")]
+    [InlineData("--scrape-timeout", "20s")]
+    [InlineData("--evaluation-interval", "0s")]
+    [InlineData("--cpu-high-threshold", "1.5")]
+    [InlineData("--cpu-high-threshold", "80")]
+    [InlineData("--rebalancer-url", "127.0.0.1:10180")]
+    [InlineData("--alertmanager-url", "http://127.0.0.1:9093/alertmanager")]
+    [InlineData("--bogus", "1")]
+    public void Prometheus_render_refuses_a_bad_flag_naming_it_and_writes_nothing(string flag, string value)
+    {
+        using var temp = new TempDirectory();
+        var output = temp.Combine("out");
+
+        var result = Tool.Run(PrometheusRender, [output, flag, value]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(flag, result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output), result.ToString());
+    }
+
+    [Fact]
+    public void Render_without_an_output_directory_says_so()
+    {
+        var result = Tool.Run(PrometheusRender, []);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("output directory", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Alertmanager_render_without_flags_writes_the_committed_configuration()
+    {
+        using var temp = new TempDirectory();
+
+        var result = Tool.RunOk(AlertmanagerRender, [temp.Path]);
+
+        Assert.Equal(temp.Combine("alertmanager.yml"), result.Stdout.Trim());
+        Assert.Equal(Yaml.Canonical(Yaml.Load(Repository.AlertmanagerConfig)), Yaml.Canonical(Yaml.Load(temp.Combine("alertmanager.yml"))));
+        Tool.RunOk("amtool", ["check-config", temp.Combine("alertmanager.yml")]);
+    }
+
+    [Fact]
+    public void Alertmanager_render_applies_the_overrides()
+    {
+        using var temp = new TempDirectory();
+        var output = temp.Combine("out");
+        File.WriteAllText(temp.Combine("webhook token"), "s3cret\n");
+
+        // A relative credentials file is resolved against the caller's directory, not the config's.
+        Tool.RunOk(AlertmanagerRender,
+        [
+            output,
+            "--webhook-url", "http://127.0.0.2:20180/api/v1/webhook",
+            "--credentials-file", "webhook token",
+            "--group-wait=1s",
+            "--group-interval", "2s",
+            "--repeat-interval", "30s",
+        ], workingDirectory: temp.Path);
+
+        var configFile = Path.Combine(output, "alertmanager.yml");
+        var config = Yaml.Load(configFile);
+        var route = config.Map("route").Seq("routes").Maps().Single(r => r.Str("receiver") == "rebalancer");
+        Assert.Equal("1s", route.Str("group_wait"));
+        Assert.Equal("2s", route.Str("group_interval"));
+        Assert.Equal("30s", route.Str("repeat_interval"));
+        var webhook = config.Seq("receivers").Maps().Single(r => r.Str("name") == "rebalancer").Seq("webhook_configs").Maps().Single();
+        Assert.Equal("http://127.0.0.2:20180/api/v1/webhook", webhook.Str("url"));
+        Assert.Equal("true", webhook.Str("send_resolved"));
+        Assert.Equal(temp.Combine("webhook token"), webhook.Map("http_config").Map("authorization").Str("credentials_file"));
+        // The top route keeps its timings.
+        Assert.Equal("30s", config.Map("route").Str("group_wait"));
+
+        Tool.RunOk("amtool", ["check-config", configFile]);
+        var routed = AmtoolTests.RouteTest(configFile, "rebalancer", ["alertname=HypervisorCpuHigh", "action=rebalance", "host=hv1"]);
+        Assert.Equal("rebalancer", routed.Stdout.Trim());
+    }
+
+    [Theory]
+    [InlineData("--webhook-url", "127.0.0.1:10180/api/v1/webhook")]
+    [InlineData("--webhook-url", "http://127.0.0.1:10180/a b")]
+    [InlineData("--credentials-file", "")]
+    [InlineData("--group-wait", "soon")]
+    [InlineData("--repeat-interval", "0s")]
+    [InlineData("--receiver", "x")]
+    public void Alertmanager_render_refuses_a_bad_flag_naming_it_and_writes_nothing(string flag, string value)
+    {
+        using var temp = new TempDirectory();
+        var output = temp.Combine("out");
+
+        var result = Tool.Run(AlertmanagerRender, [output, flag, value]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(flag, result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output), result.ToString());
+    }
+
+    private static IEnumerable<string> StaticTargets(YamlDotNet.RepresentationModel.YamlMappingNode job) =>
+        job.Seq("static_configs").Maps().Single().Seq("targets").Strings();
+}
