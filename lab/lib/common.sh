@@ -1,0 +1,159 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are used by the scripts that source this file
+# Shared by lab/up, lab/down, lab/status and lab/load: paths, logging, and the config parser.
+# The config is parsed field by field and validated; it is never sourced or evaluated.
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO_DIR=$(dirname "$LAB_DIR")
+STATE_DIR=$LAB_DIR/.state
+CACHE_DIR=$LAB_DIR/.cache
+STATE_JSON=$STATE_DIR/lab.json
+# The config lab/up used, kept so that lab/down removes exactly what was made even if lab.conf changed since.
+STATE_CONFIG=$STATE_DIR/lab.conf
+SHARED_DIR=$STATE_DIR/shared
+LXCFS_DIR=$STATE_DIR/lxcfs
+CGROUP_PARENT=loadshift-lab
+CGROUP_CONTROLLERS=(cpu cpuacct cpuset memory)
+LIBVIRT_TCP_PORT=16509
+EXPORTER_PORT=10179
+
+log() { printf '%s lab: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+require_root() {
+    [[ $(id -u) -eq 0 ]] || die "run as root (the lab creates namespaces, cgroups and mounts)"
+}
+
+# Converts 128M, 2G, 512K or a plain byte count to bytes.
+to_bytes() {
+    local value=$1
+    case "$value" in
+        *K) echo $((${value%K} * 1024)) ;;
+        *M) echo $((${value%M} * 1024 * 1024)) ;;
+        *G) echo $((${value%G} * 1024 * 1024 * 1024)) ;;
+        *) echo "$((value))" ;;
+    esac
+}
+
+# The config, filled by load_config.
+SUBNET_PREFIX=""   # first three octets, e.g. 10.213.7
+BRIDGE=""
+ROOT_ADDRESS=""
+CLIENT_NETNS=""
+CLIENT_ADDRESS=""
+HOSTS=()
+VMS=()
+declare -A HOST_ADDRESS=() HOST_CPU=() HOST_MEMORY=() VM_HOME=() VM_ADDRESS=() VM_MAC=() VM_MEMORY=()
+
+config_error() { die "$CONFIG_FILE:$CONFIG_LINE: $*"; }
+
+check_name() {
+    # Names become netns, cgroup, interface (lsv-<name>, at most 15 characters) and domain names.
+    [[ $1 =~ ^[a-z][a-z0-9]{0,10}$ ]] || config_error "bad name '$1' (lowercase letters and digits, at most 11)"
+}
+
+check_address() {
+    [[ $1 =~ ^([0-9]+\.[0-9]+\.[0-9]+)\.([0-9]+)$ ]] || config_error "bad address '$1'"
+    [[ ${BASH_REMATCH[1]} == "$SUBNET_PREFIX" ]] || config_error "address $1 is outside subnet $SUBNET_PREFIX.0/24"
+    local last=${BASH_REMATCH[2]}
+    ((last >= 1 && last <= 254)) || config_error "address $1 is not a host address"
+    [[ -z ${SEEN_ADDRESS[$1]:-} ]] || config_error "address $1 is used twice"
+    SEEN_ADDRESS[$1]=1
+}
+
+check_memory() {
+    [[ $1 =~ ^[0-9]+[KMG]?$ ]] || config_error "bad memory size '$1' (e.g. 128M, 2G)"
+}
+
+load_config() {
+    CONFIG_FILE=$1
+    [[ -r $CONFIG_FILE ]] || die "config file $CONFIG_FILE not readable"
+    CONFIG_LINE=0
+    declare -gA SEEN_ADDRESS=()
+    local kind a b c d e extra
+    while IFS= read -r line || [[ -n $line ]]; do
+        CONFIG_LINE=$((CONFIG_LINE + 1))
+        line=${line%%#*}
+        [[ $line =~ [^[:space:]] ]] || continue
+        read -r kind a b c d e extra <<<"$line"
+        if [[ $kind != subnet && -z $SUBNET_PREFIX ]]; then
+            config_error "the subnet record must come first"
+        fi
+        case "$kind" in
+            subnet)
+                [[ $a =~ ^(10\.[0-9]+|172\.(1[6-9]|2[0-9]|3[01])|192\.168)\.[0-9]+\.0/24$ ]] ||
+                    config_error "subnet must be a private a.b.c.0/24, got '$a'"
+                SUBNET_PREFIX=${a%.0/24}
+                ;;
+            bridge)
+                [[ $a =~ ^[a-z][a-z0-9]{0,14}$ ]] || config_error "bad bridge name '$a'"
+                BRIDGE=$a
+                ;;
+            root)
+                check_address "$a"
+                ROOT_ADDRESS=$a
+                ;;
+            client)
+                check_name "$a"
+                check_address "$b"
+                CLIENT_NETNS=$a
+                CLIENT_ADDRESS=$b
+                ;;
+            host)
+                check_name "$a"
+                [[ -z ${HOST_ADDRESS[$a]:-} ]] || config_error "host $a defined twice"
+                check_address "$b"
+                [[ $c =~ ^[0-9]+(\.[0-9]+)?$ && $c != 0 && $c != 0.0 ]] || config_error "bad CPU quota '$c' for host $a"
+                check_memory "$d"
+                [[ -z $e ]] || config_error "extra field '$e'"
+                HOSTS+=("$a")
+                HOST_ADDRESS[$a]=$b
+                HOST_CPU[$a]=$c
+                HOST_MEMORY[$a]=$(to_bytes "$d")
+                ;;
+            vm)
+                check_name "$a"
+                [[ -z ${VM_HOME[$a]:-} ]] || config_error "vm $a defined twice"
+                [[ -n ${HOST_ADDRESS[$b]:-} ]] || config_error "vm $a: home host '$b' is not defined above"
+                check_address "$c"
+                [[ $d =~ ^52:54:00(:[0-9a-f]{2}){3}$ ]] || config_error "vm $a: MAC must look like 52:54:00:xx:xx:xx"
+                check_memory "$e"
+                [[ -z $extra ]] || config_error "extra field '$extra'"
+                VMS+=("$a")
+                VM_HOME[$a]=$b
+                VM_ADDRESS[$a]=$c
+                VM_MAC[$a]=$d
+                VM_MEMORY[$a]=$(to_bytes "$e")
+                ;;
+            *) config_error "unknown record '$kind'" ;;
+        esac
+    done <"$CONFIG_FILE"
+    CONFIG_LINE=end
+    [[ -n $BRIDGE ]] || config_error "no bridge record"
+    [[ -n $ROOT_ADDRESS ]] || config_error "no root record"
+    [[ -n $CLIENT_NETNS ]] || config_error "no client record"
+    ((${#HOSTS[@]} > 0)) || config_error "no host record"
+    [[ -z ${HOST_ADDRESS[$CLIENT_NETNS]:-} ]] || config_error "client netns '$CLIENT_NETNS' has a host's name"
+}
+
+# The config to use: --config/LAB_CONFIG, else lab/lab.conf.
+default_config() {
+    echo "${LAB_CONFIG:-$LAB_DIR/lab.conf}"
+}
+
+host_uri() { echo "qemu+tcp://${HOST_ADDRESS[$1]}/system"; }
+
+host_cgroup() { echo "/sys/fs/cgroup/$1/$CGROUP_PARENT/$2"; }
+
+host_dir() { echo "$STATE_DIR/hosts/$1"; }
+
+# Is PID alive and its command name NAME? Guards against killing a recycled PID.
+pid_is() {
+    local pid=$1 name=$2 comm
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+    [[ $comm == "$name"* ]]
+}
