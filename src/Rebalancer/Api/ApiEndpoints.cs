@@ -1,0 +1,161 @@
+using Loadshift.Rebalancer.Cluster;
+using Loadshift.Rebalancer.Execution;
+using Loadshift.Rebalancer.Inventory;
+using Loadshift.Rebalancer.Journal;
+using Loadshift.Rebalancer.Planning;
+using Loadshift.Rebalancer.Worker;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Loadshift.Rebalancer.Api;
+
+public sealed record HostStatus(
+    string Name,
+    string LibvirtUri,
+    bool Reachable,
+    string? Error,
+    double? BusyRatio,
+    long? MemoryAvailableBytes,
+    bool Maintenance,
+    bool AlertFiring,
+    IReadOnlyList<string> Domains);
+
+public sealed record AwayFromHome(string Domain, string Host, string HomeHost);
+
+public sealed record StatusResponse(
+    string Version,
+    bool DryRun,
+    DateTimeOffset? SnapshotAt,
+    string? MetricsError,
+    IReadOnlyList<HostStatus> Hosts,
+    IReadOnlyList<AwayFromHome> DomainsAwayFromHome,
+    IReadOnlyList<MigrationInFlight> MigrationsInFlight,
+    DecisionRecord? LastDecision);
+
+public sealed record PlanRequest(string? Host);
+
+public sealed record PlanResponse(DateTimeOffset At, IReadOnlyList<Decision> Decisions);
+
+public sealed record MaintenanceResponse(string Host, bool Maintenance, string Detail);
+
+/// <summary>The operator's surface under /api/v1 (the webhook shares the group and its bearer token).</summary>
+internal static class ApiEndpoints
+{
+    public static RouteGroupBuilder MapRebalancerApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/status", StatusAsync);
+        api.MapGet("/journal", JournalAsync);
+        api.MapPost("/plan", PlanAsync);
+        api.MapPost("/hosts/{host}/drain", (string host, [AsParameters] Services s, CancellationToken ct) => SetMaintenanceAsync(host, true, s, ct));
+        api.MapPost("/hosts/{host}/undrain", (string host, [AsParameters] Services s, CancellationToken ct) => SetMaintenanceAsync(host, false, s, ct));
+        return api;
+    }
+
+    /// <summary>The services the handlers share, bound in one parameter.</summary>
+    internal sealed record Services(
+        SqliteJournal Journal,
+        ClusterObserver Observer,
+        RebalanceWorker Worker,
+        MigrationTracker Tracker,
+        WorkerSignal Signal,
+        IOptions<InventoryOptions> Inventory,
+        IOptions<PolicyOptions> Policy,
+        TimeProvider Time,
+        ILogger<RebalanceWorker> Logger);
+
+    private static async Task<Ok<StatusResponse>> StatusAsync([AsParameters] Services s, CancellationToken cancellationToken)
+    {
+        var snapshot = s.Observer.Last ?? await s.Observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
+        var firing = (await s.Worker.FiringHostsAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        var libvirt = snapshot.Libvirt.ToDictionary(h => h.Name, StringComparer.Ordinal);
+        var hosts = s.Inventory.Value.Hosts.Select(h =>
+        {
+            var seen = libvirt.GetValueOrDefault(h.Name);
+            return new HostStatus(h.Name, h.LibvirtUri, seen?.Reachable ?? false, seen?.Error,
+                snapshot.Load?.HostBusy.TryGetValue(h.Name, out var busy) == true ? busy : null,
+                snapshot.Load?.HostMemoryAvailable.TryGetValue(h.Name, out var memory) == true ? (long)memory : null,
+                snapshot.Maintenance.Contains(h.Name), firing.Contains(h.Name), seen?.Domains ?? []);
+        }).ToList();
+        var away = snapshot.Libvirt.Where(h => h.Reachable)
+            .SelectMany(h => h.Domains.Select(d => (Domain: d, Host: h.Name)))
+            .Where(p => snapshot.Homes.TryGetValue(p.Domain, out var home) && home != p.Host)
+            .Select(p => new AwayFromHome(p.Domain, p.Host, snapshot.Homes[p.Domain]))
+            .ToList();
+        var last = await s.Journal.GetLastDecisionAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new StatusResponse(Metrics.RebalancerMetrics.Version, s.Policy.Value.DryRun, snapshot.TakenAt,
+            snapshot.MetricsError, hosts, away, s.Tracker.Snapshot(), last));
+    }
+
+    /// <summary>Newest first; pass the answer's <c>nextBefore</c> as <c>before</c> for the next page.</summary>
+    private static async Task<Results<Ok<object>, ProblemHttpResult>> JournalAsync(
+        SqliteJournal journal, string? kind, long? before, int? limit, CancellationToken cancellationToken)
+    {
+        var size = Math.Clamp(limit ?? 50, 1, 500);
+        object page = (kind ?? "decisions") switch
+        {
+            "decisions" => await journal.ListDecisionsAsync(before, size, cancellationToken).ConfigureAwait(false),
+            "migrations" => await journal.ListMigrationsAsync(before, size, cancellationToken).ConfigureAwait(false),
+            "receipts" => await journal.ListReceiptsAsync(before, size, cancellationToken).ConfigureAwait(false),
+            "alerts" => new Page<AlertRecord>(await journal.ListAlertsAsync(cancellationToken).ConfigureAwait(false), null),
+            _ => "",
+        };
+        return page is string
+            ? TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unknown journal kind",
+                detail: "kind is one of decisions, migrations, receipts, alerts.")
+            : TypedResults.Ok(page);
+    }
+
+    /// <summary>A dry run: what would be decided now (for one host as if its alert fired, or for the whole
+    /// cluster). Nothing is journaled or migrated.</summary>
+    private static async Task<Results<Ok<PlanResponse>, ProblemHttpResult>> PlanAsync(
+        HttpRequest request, RebalanceWorker worker, IOptions<InventoryOptions> inventory, TimeProvider time, CancellationToken cancellationToken)
+    {
+        PlanRequest? body = null;
+        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                body = await request.ReadFromJsonAsync<PlanRequest>(cancellationToken).ConfigureAwait(false);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON", detail: e.Message);
+            }
+        }
+        if (body?.Host is { } host && inventory.Value.FindHost(host) is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown host", detail: $"{host} is not in the inventory.");
+        }
+        var decisions = await worker.PreviewAsync(body?.Host, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new PlanResponse(time.GetUtcNow(), decisions));
+    }
+
+    private static async Task<Results<Accepted<MaintenanceResponse>, ProblemHttpResult>> SetMaintenanceAsync(
+        string host, bool maintenance, Services s, CancellationToken cancellationToken)
+    {
+        var options = s.Inventory.Value.FindHost(host);
+        if (options is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown host", detail: $"{host} is not in the inventory.");
+        }
+        if (!maintenance && options.Maintenance)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Maintenance set in the inventory",
+                detail: $"hosts[].maintenance is true for {host} in the inventory; change it there.");
+        }
+        try
+        {
+            await s.Journal.SetMaintenanceAsync(host, maintenance, s.Time.GetUtcNow(), "api", cancellationToken).ConfigureAwait(false);
+        }
+        catch (JournalException e)
+        {
+            Log.JournalWriteFailed(s.Logger, e.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Journal unavailable", detail: e.Message);
+        }
+        Log.MaintenanceChanged(s.Logger, host, maintenance ? "drained" : "undrained");
+        s.Signal.Wake();
+        return TypedResults.Accepted((string?)null, new MaintenanceResponse(host, maintenance, maintenance
+            ? $"{host} receives nothing; its domains move off one at a time."
+            : $"{host} takes domains again; its own return once it is calm."));
+    }
+}

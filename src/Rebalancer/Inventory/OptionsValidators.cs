@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Options;
+
+namespace Loadshift.Rebalancer.Inventory;
+
+/// <summary>Checks the inventory at start; every message names the key as it is written in the YAML file.</summary>
+internal sealed class InventoryOptionsValidator : IValidateOptions<InventoryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InventoryOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Hosts.Count == 0)
+        {
+            errors.Add("hosts: at least one host is required (start with --config <inventory.yaml>)");
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var homes = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Hosts.Count; i++)
+        {
+            var host = options.Hosts[i];
+            var key = $"hosts[{i}]";
+            if (string.IsNullOrWhiteSpace(host.Name))
+            {
+                errors.Add($"{key}.name is required");
+            }
+            else if (!names.Add(host.Name))
+            {
+                errors.Add($"{key}.name '{host.Name}' appears twice");
+            }
+            if (!Uri.TryCreate(host.LibvirtUri, UriKind.Absolute, out _))
+            {
+                errors.Add($"{key}.libvirtUri must be a libvirt URI such as qemu+tcp://10.0.0.1/system (got '{host.LibvirtUri}')");
+            }
+            if (!(host.CpuCapacity > 0) || double.IsInfinity(host.CpuCapacity))
+            {
+                errors.Add($"{key}.cpuCapacity must be a positive number of CPUs (got {host.CpuCapacity})");
+            }
+            if (host.MemoryBytes < 0)
+            {
+                errors.Add($"{key}.memoryBytes must not be negative (got {host.MemoryBytes})");
+            }
+            foreach (var domain in host.Home)
+            {
+                if (homes.TryGetValue(domain, out var other))
+                {
+                    errors.Add($"{key}.home: domain '{domain}' already has home host '{other}'");
+                }
+                else
+                {
+                    homes[domain] = host.Name;
+                }
+            }
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PolicyOptions o)
+    {
+        var errors = new List<string>();
+        void Ratio(string key, double value)
+        {
+            if (!(value > 0 && value <= 1))
+            {
+                errors.Add($"policy.{key} must be a ratio in (0, 1] (got {value})");
+            }
+        }
+        void Positive(string key, TimeSpan value)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                errors.Add($"policy.{key} must be a positive duration such as 90s or 5m (got {value})");
+            }
+        }
+        Ratio("highWatermark", o.HighWatermark);
+        Ratio("lowWatermark", o.LowWatermark);
+        if (o.LowWatermark >= o.HighWatermark)
+        {
+            errors.Add($"policy.lowWatermark ({o.LowWatermark}) must be below policy.highWatermark ({o.HighWatermark})");
+        }
+        Positive("returnHomeAfter", o.ReturnHomeAfter);
+        Positive("migrationTimeout", o.MigrationTimeout);
+        Positive("checkInterval", o.CheckInterval);
+        Positive("decisionWindow", o.DecisionWindow);
+        if (o.Cooldown < TimeSpan.Zero)
+        {
+            errors.Add($"policy.cooldown must not be negative (got {o.Cooldown})");
+        }
+        if (o.SettleTime < TimeSpan.Zero)
+        {
+            errors.Add($"policy.settleTime must not be negative (got {o.SettleTime})");
+        }
+        if (o.MaxCooldown < o.Cooldown)
+        {
+            errors.Add($"policy.maxCooldown ({o.MaxCooldown}) must not be below policy.cooldown ({o.Cooldown})");
+        }
+        if (o.CooldownBackoff < 1)
+        {
+            errors.Add($"policy.cooldownBackoff must be at least 1 (got {o.CooldownBackoff})");
+        }
+        if (o.MaxMigrationsInFlight < 1)
+        {
+            errors.Add($"policy.maxMigrationsInFlight must be at least 1 (got {o.MaxMigrationsInFlight})");
+        }
+        foreach (var flag in o.VirshFlags)
+        {
+            if (!flag.StartsWith("--", StringComparison.Ordinal))
+            {
+                errors.Add($"policy.virshFlags: '{flag}' is not a virsh migrate option (they start with --)");
+            }
+        }
+        if (string.IsNullOrWhiteSpace(o.AlertName))
+        {
+            errors.Add("policy.alertName is required");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebhookOptions o)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.TokenFile))
+        {
+            errors.Add("webhook.tokenFile is required: the file holding the bearer token Alertmanager sends");
+        }
+        else if (!File.Exists(o.TokenFile))
+        {
+            errors.Add($"webhook.tokenFile '{o.TokenFile}' does not exist");
+        }
+        else if (string.IsNullOrWhiteSpace(File.ReadAllText(o.TokenFile)))
+        {
+            errors.Add($"webhook.tokenFile '{o.TokenFile}' is empty");
+        }
+        if (o.MaxBodyBytes < 1024)
+        {
+            errors.Add($"webhook.maxBodyBytes must be at least 1024 (got {o.MaxBodyBytes})");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class PrometheusOptionsValidator : IValidateOptions<PrometheusOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PrometheusOptions o)
+    {
+        var errors = new List<string>();
+        if (!o.Url.IsAbsoluteUri || (o.Url.Scheme != Uri.UriSchemeHttp && o.Url.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add($"prometheus.url must be an http(s) URL (got '{o.Url}')");
+        }
+        if (o.Timeout <= TimeSpan.Zero)
+        {
+            errors.Add($"prometheus.timeout must be a positive duration (got {o.Timeout})");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+internal sealed class JournalOptionsValidator : IValidateOptions<JournalOptions>
+{
+    public ValidateOptionsResult Validate(string? name, JournalOptions o) =>
+        string.IsNullOrWhiteSpace(o.Path)
+            ? ValidateOptionsResult.Fail("journal.path is required: the SQLite file of the journal")
+            : ValidateOptionsResult.Success;
+}

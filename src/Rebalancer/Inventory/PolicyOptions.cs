@@ -1,0 +1,52 @@
+namespace Loadshift.Rebalancer.Inventory;
+
+/// <summary>The planner's knobs, bound from the inventory's <c>policy</c> section.</summary>
+public sealed class PolicyOptions
+{
+    public const string Section = "policy";
+
+    /// <summary>A host above this busy ratio is overloaded; no move may push a host to it. The seed's maxhvm=80.</summary>
+    public double HighWatermark { get; set; } = 0.80;
+
+    /// <summary>A home host under this busy ratio for <see cref="ReturnHomeAfter"/> takes its domains back.</summary>
+    public double LowWatermark { get; set; } = 0.50;
+
+    /// <summary>How long a home host must stay under the low watermark before a domain returns.</summary>
+    public TimeSpan ReturnHomeAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>After a domain moved, it is not moved away again for this long (doubled per recent move).</summary>
+    public TimeSpan Cooldown { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Factor applied to the cooldown for each further move of a domain within <see cref="BackoffWindow"/>.</summary>
+    public double CooldownBackoff { get; set; } = 2.0;
+
+    /// <summary>The cooldown never grows beyond this.</summary>
+    public TimeSpan MaxCooldown { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Moves counted for the back-off.</summary>
+    public TimeSpan BackoffWindow { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>After a migration touched a host, its busy ratio (a 1m rate) needs this long to show the new load;
+    /// no further relief is planned for it before.</summary>
+    public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>At most one decision per host per window, however often Alertmanager repeats itself.</summary>
+    public TimeSpan DecisionWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the worker looks again without being woken by a webhook.</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    public int MaxMigrationsInFlight { get; set; } = 1;
+
+    /// <summary>A migration still running after this is aborted with <c>virsh domjobabort</c>.</summary>
+    public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Extra flags for <c>virsh migrate</c>, e.g. <c>--p2p</c>, <c>--auto-converge</c>.</summary>
+    public List<string> VirshFlags { get; init; } = [];
+
+    /// <summary>The alert that triggers relief; it must also carry <c>action="rebalance"</c>.</summary>
+    public string AlertName { get; set; } = "HypervisorCpuHigh";
+
+    /// <summary>Do everything but migrate. <c>--dry-run</c> on the command line sets it too.</summary>
+    public bool DryRun { get; set; }
+}

@@ -1,0 +1,78 @@
+namespace Loadshift.Rebalancer.Journal;
+
+/// <summary>One Alertmanager notification as received (the webhook's durable receipt).</summary>
+public sealed record ReceiptRecord(long Id, DateTimeOffset ReceivedAt, string? GroupKey, string? Status, string? Receiver, int AlertCount);
+
+/// <summary>The latest state of one alert (by Alertmanager's fingerprint).</summary>
+public sealed record AlertRecord(
+    string Fingerprint,
+    string? AlertName,
+    string? Host,
+    string? Action,
+    string Status,
+    DateTimeOffset? StartsAt,
+    DateTimeOffset? EndsAt,
+    DateTimeOffset FirstReceivedAt,
+    DateTimeOffset LastReceivedAt);
+
+/// <summary>An alert as the webhook hands it to the journal.</summary>
+public sealed record AlertUpdate(
+    string Fingerprint,
+    string? AlertName,
+    string? Host,
+    string? Action,
+    string Status,
+    DateTimeOffset? StartsAt,
+    DateTimeOffset? EndsAt,
+    string LabelsJson);
+
+public sealed record DecisionRecord(
+    long Id,
+    DateTimeOffset At,
+    string Kind,
+    string Host,
+    string Outcome,
+    string Reason,
+    string Detail,
+    bool DryRun,
+    string? Domain,
+    string? Source,
+    string? Target,
+    double? DomainShare,
+    double? SourceBusyBefore,
+    double? SourceBusyAfter,
+    double? TargetBusyBefore,
+    double? TargetBusyAfter);
+
+/// <param name="Outcome">running, succeeded, failed, timed_out, or interrupted (cut short by a restart and
+/// not settled: libvirt could not say where the domain is).</param>
+/// <param name="Placement">Where libvirt reported the domain once the migration ended.</param>
+public sealed record MigrationRecord(
+    long Id,
+    long? DecisionId,
+    string Domain,
+    string Source,
+    string Target,
+    string? Kind,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    string Outcome,
+    int? ExitCode,
+    string? Stderr,
+    string? Placement,
+    string? Note);
+
+public static class MigrationOutcomes
+{
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string TimedOut = "timed_out";
+    public const string Interrupted = "interrupted";
+}
+
+public sealed record HomeRecord(string Domain, string HomeHost, string Origin, DateTimeOffset RecordedAt);
+
+public sealed record Page<T>(IReadOnlyList<T> Items, long? NextBefore);
+
+public sealed class JournalException(string message, Exception inner) : Exception(message, inner);

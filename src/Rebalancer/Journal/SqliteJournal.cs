@@ -1,0 +1,459 @@
+using System.Globalization;
+using Loadshift.Rebalancer.Inventory;
+using Loadshift.Rebalancer.Metrics;
+using Loadshift.Rebalancer.Planning;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Loadshift.Rebalancer.Journal;
+
+/// <summary>The Rebalancer's memory in one SQLite file (WAL, synchronous=FULL): webhook receipts, alert states,
+/// decisions, migrations, home hosts, maintenance. What it says survives a crash once a call returned.</summary>
+public sealed class SqliteJournal : IDisposable
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS webhook_receipts (
+            id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, group_key TEXT, status TEXT, receiver TEXT,
+            alert_count INTEGER NOT NULL, body TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS alerts (
+            fingerprint TEXT PRIMARY KEY, alertname TEXT, host TEXT, action TEXT, status TEXT NOT NULL,
+            starts_at TEXT, ends_at TEXT, first_received_at TEXT NOT NULL, last_received_at TEXT NOT NULL,
+            last_receipt_id INTEGER, labels TEXT);
+        CREATE TABLE IF NOT EXISTS decisions (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, host TEXT NOT NULL, outcome TEXT NOT NULL,
+            reason TEXT NOT NULL, detail TEXT NOT NULL, dry_run INTEGER NOT NULL, domain TEXT, source TEXT, target TEXT,
+            domain_share REAL, source_busy_before REAL, source_busy_after REAL, target_busy_before REAL, target_busy_after REAL);
+        CREATE INDEX IF NOT EXISTS decisions_kind_host ON decisions (kind, host, at);
+        CREATE TABLE IF NOT EXISTS migrations (
+            id INTEGER PRIMARY KEY, decision_id INTEGER REFERENCES decisions (id), domain TEXT NOT NULL,
+            source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT, started_at TEXT NOT NULL, ended_at TEXT,
+            outcome TEXT NOT NULL, exit_code INTEGER, stderr TEXT, placement TEXT, note TEXT);
+        CREATE INDEX IF NOT EXISTS migrations_domain ON migrations (domain, started_at);
+        CREATE TABLE IF NOT EXISTS homes (
+            domain TEXT PRIMARY KEY, home_host TEXT NOT NULL, origin TEXT NOT NULL, recorded_at TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, since TEXT NOT NULL, reason TEXT);
+        """;
+
+    /// <summary>stderr of virsh --verbose is mostly progress lines; the tail holds the error.</summary>
+    private const int MaxStderrChars = 8192;
+
+    private readonly string connectionString;
+    private readonly RebalancerMetrics metrics;
+    private readonly SemaphoreSlim writeGate = new(1, 1);
+    private int initialized;
+
+    public SqliteJournal(IOptions<JournalOptions> options, RebalancerMetrics metrics)
+    {
+        Path = System.IO.Path.GetFullPath(options.Value.Path);
+        connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
+        this.metrics = metrics;
+    }
+
+    public string Path { get; }
+
+    public void Dispose() => writeGate.Dispose();
+
+    /// <summary>Creates the file and the schema, and switches to WAL (persistent in the file).</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (System.IO.Path.GetDirectoryName(Path) is { Length: > 0 } directory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        await WriteAsync(async connection =>
+        {
+            await using var wal = connection.CreateCommand();
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var schema = connection.CreateCommand();
+            schema.CommandText = Schema;
+            await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken, initializing: true).ConfigureAwait(false);
+        Volatile.Write(ref initialized, 1);
+    }
+
+    public Task<long> RecordWebhookAsync(DateTimeOffset receivedAt, string? groupKey, string? status, string? receiver,
+        string body, IReadOnlyList<AlertUpdate> alerts, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            long receiptId;
+            await using (var receipt = connection.CreateCommand())
+            {
+                receipt.CommandText = """
+                    INSERT INTO webhook_receipts (received_at, group_key, status, receiver, alert_count, body)
+                    VALUES ($at, $groupKey, $status, $receiver, $count, $body) RETURNING id;
+                    """;
+                receipt.Parameters.AddWithValue("$at", Time(receivedAt));
+                receipt.Parameters.AddWithValue("$groupKey", (object?)groupKey ?? DBNull.Value);
+                receipt.Parameters.AddWithValue("$status", (object?)status ?? DBNull.Value);
+                receipt.Parameters.AddWithValue("$receiver", (object?)receiver ?? DBNull.Value);
+                receipt.Parameters.AddWithValue("$count", alerts.Count);
+                receipt.Parameters.AddWithValue("$body", body);
+                receiptId = (long)(await receipt.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            }
+            foreach (var alert in alerts)
+            {
+                await using var upsert = connection.CreateCommand();
+                // Alertmanager repeats a group and retries failed deliveries: the fingerprint keeps one row per alert.
+                upsert.CommandText = """
+                    INSERT INTO alerts (fingerprint, alertname, host, action, status, starts_at, ends_at,
+                                        first_received_at, last_received_at, last_receipt_id, labels)
+                    VALUES ($fp, $name, $host, $action, $status, $starts, $ends, $at, $at, $receipt, $labels)
+                    ON CONFLICT (fingerprint) DO UPDATE SET
+                        status = excluded.status, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+                        last_received_at = excluded.last_received_at, last_receipt_id = excluded.last_receipt_id,
+                        labels = excluded.labels;
+                    """;
+                upsert.Parameters.AddWithValue("$fp", alert.Fingerprint);
+                upsert.Parameters.AddWithValue("$name", (object?)alert.AlertName ?? DBNull.Value);
+                upsert.Parameters.AddWithValue("$host", (object?)alert.Host ?? DBNull.Value);
+                upsert.Parameters.AddWithValue("$action", (object?)alert.Action ?? DBNull.Value);
+                upsert.Parameters.AddWithValue("$status", alert.Status);
+                upsert.Parameters.AddWithValue("$starts", (object?)TimeOrNull(alert.StartsAt) ?? DBNull.Value);
+                upsert.Parameters.AddWithValue("$ends", (object?)TimeOrNull(alert.EndsAt) ?? DBNull.Value);
+                upsert.Parameters.AddWithValue("$at", Time(receivedAt));
+                upsert.Parameters.AddWithValue("$receipt", receiptId);
+                upsert.Parameters.AddWithValue("$labels", alert.LabelsJson);
+                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return receiptId;
+        }, cancellationToken);
+
+    /// <summary>Alerts whose latest notification says firing, for the given alert name.</summary>
+    public Task<IReadOnlyList<AlertRecord>> GetFiringAlertsAsync(string alertName, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<AlertRecord>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{AlertColumns} WHERE status = 'firing' AND alertname = $name ORDER BY host, fingerprint;";
+            command.Parameters.AddWithValue("$name", alertName);
+            return await ReadAllAsync(command, ReadAlert, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task<long> RecordDecisionAsync(DateTimeOffset at, Decision decision, bool dryRun, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO decisions (at, kind, host, outcome, reason, detail, dry_run, domain, source, target, domain_share,
+                                       source_busy_before, source_busy_after, target_busy_before, target_busy_after)
+                VALUES ($at, $kind, $host, $outcome, $reason, $detail, $dry, $domain, $source, $target, $share,
+                        $sb, $sa, $tb, $ta) RETURNING id;
+                """;
+            var m = decision.Migration;
+            command.Parameters.AddWithValue("$at", Time(at));
+            command.Parameters.AddWithValue("$kind", KindName(decision.Kind));
+            command.Parameters.AddWithValue("$host", decision.Host);
+            command.Parameters.AddWithValue("$outcome", OutcomeName(decision.Outcome));
+            command.Parameters.AddWithValue("$reason", decision.Reason);
+            command.Parameters.AddWithValue("$detail", decision.Detail);
+            command.Parameters.AddWithValue("$dry", dryRun ? 1 : 0);
+            command.Parameters.AddWithValue("$domain", (object?)m?.Domain ?? DBNull.Value);
+            command.Parameters.AddWithValue("$source", (object?)m?.Source ?? DBNull.Value);
+            command.Parameters.AddWithValue("$target", (object?)m?.Target ?? DBNull.Value);
+            command.Parameters.AddWithValue("$share", (object?)m?.DomainShare ?? DBNull.Value);
+            command.Parameters.AddWithValue("$sb", (object?)m?.SourceBusyBefore ?? DBNull.Value);
+            command.Parameters.AddWithValue("$sa", (object?)m?.SourceBusyAfter ?? DBNull.Value);
+            command.Parameters.AddWithValue("$tb", (object?)m?.TargetBusyBefore ?? DBNull.Value);
+            command.Parameters.AddWithValue("$ta", (object?)m?.TargetBusyAfter ?? DBNull.Value);
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }, cancellationToken);
+
+    /// <summary>When the last decision of this kind about this host was journaled (one per host per window).</summary>
+    public Task<DateTimeOffset?> GetLastDecisionAtAsync(DecisionKind kind, string host, CancellationToken cancellationToken) =>
+        ScalarTimeAsync("SELECT MAX(at) FROM decisions WHERE kind = $kind AND host = $host;",
+            [("$kind", KindName(kind)), ("$host", host)], cancellationToken);
+
+    /// <summary>When the last migration from or to this host ended (its busy ratio needs time to show the move).</summary>
+    public Task<DateTimeOffset?> GetLastMigrationEndAsync(string host, CancellationToken cancellationToken) =>
+        ScalarTimeAsync("SELECT MAX(ended_at) FROM migrations WHERE source = $host OR target = $host;",
+            [("$host", host)], cancellationToken);
+
+    public Task<long> StartMigrationAsync(DateTimeOffset at, long? decisionId, DecisionKind kind, MigrationPlan plan, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO migrations (decision_id, domain, source, target, kind, started_at, outcome)
+                VALUES ($decision, $domain, $source, $target, $kind, $at, 'running') RETURNING id;
+                """;
+            command.Parameters.AddWithValue("$decision", (object?)decisionId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$domain", plan.Domain);
+            command.Parameters.AddWithValue("$source", plan.Source);
+            command.Parameters.AddWithValue("$target", plan.Target);
+            command.Parameters.AddWithValue("$kind", KindName(kind));
+            command.Parameters.AddWithValue("$at", Time(at));
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }, cancellationToken);
+
+    public Task FinishMigrationAsync(long id, DateTimeOffset endedAt, string outcome, int? exitCode, string? stderr,
+        string? placement, string? note, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE migrations SET ended_at = $at, outcome = $outcome, exit_code = $exit, stderr = $stderr,
+                                      placement = $placement, note = $note
+                WHERE id = $id;
+                """;
+            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue("$at", Time(endedAt));
+            command.Parameters.AddWithValue("$outcome", outcome);
+            command.Parameters.AddWithValue("$exit", (object?)exitCode ?? DBNull.Value);
+            command.Parameters.AddWithValue("$stderr", stderr is null ? DBNull.Value : stderr.Length <= MaxStderrChars ? stderr : stderr[^MaxStderrChars..]);
+            command.Parameters.AddWithValue("$placement", (object?)placement ?? DBNull.Value);
+            command.Parameters.AddWithValue("$note", (object?)note ?? DBNull.Value);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Migrations journaled as running: in this process, or cut short by a crash of an earlier one.</summary>
+    public Task<IReadOnlyList<MigrationRecord>> GetRunningMigrationsAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<MigrationRecord>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{MigrationColumns} WHERE outcome = 'running' ORDER BY id;";
+            return await ReadAllAsync(command, ReadMigration, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Per domain: start of the last successful move, end of the last attempt, and how many
+    /// successful moves since <paramref name="backoffSince"/>.</summary>
+    public Task<IReadOnlyDictionary<string, DomainHistory>> GetDomainHistoryAsync(DateTimeOffset backoffSince, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<string, DomainHistory>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT domain,
+                       MAX(CASE WHEN outcome = 'succeeded' THEN started_at END),
+                       MAX(ended_at),
+                       SUM(CASE WHEN outcome = 'succeeded' AND started_at >= $since THEN 1 ELSE 0 END)
+                FROM migrations GROUP BY domain;
+                """;
+            command.Parameters.AddWithValue("$since", Time(backoffSince));
+            var history = new Dictionary<string, DomainHistory>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                history[reader.GetString(0)] = new DomainHistory(
+                    ParseOrNull(reader, 1), ParseOrNull(reader, 2), reader.IsDBNull(3) ? 0 : reader.GetInt32(3));
+            }
+            return history;
+        }, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, HomeRecord>> GetHomesAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<string, HomeRecord>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT domain, home_host, origin, recorded_at FROM homes;";
+            var homes = new Dictionary<string, HomeRecord>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                homes[reader.GetString(0)] = new HomeRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), Parse(reader.GetString(3)));
+            }
+            return homes;
+        }, cancellationToken);
+
+    /// <summary>Records home hosts; <paramref name="overwrite"/> for the inventory's (which win), not for first sightings.</summary>
+    public Task SetHomesAsync(IEnumerable<(string Domain, string Host)> homes, string origin, bool overwrite, DateTimeOffset at, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var (domain, host) in homes)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = overwrite
+                    ? """
+                      INSERT INTO homes (domain, home_host, origin, recorded_at) VALUES ($domain, $host, $origin, $at)
+                      ON CONFLICT (domain) DO UPDATE SET home_host = excluded.home_host, origin = excluded.origin,
+                          recorded_at = excluded.recorded_at
+                      WHERE homes.home_host <> excluded.home_host OR homes.origin <> excluded.origin;
+                      """
+                    : "INSERT INTO homes (domain, home_host, origin, recorded_at) VALUES ($domain, $host, $origin, $at) ON CONFLICT (domain) DO NOTHING;";
+                command.Parameters.AddWithValue("$domain", domain);
+                command.Parameters.AddWithValue("$host", host);
+                command.Parameters.AddWithValue("$origin", origin);
+                command.Parameters.AddWithValue("$at", Time(at));
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken);
+
+    public Task SetMaintenanceAsync(string host, bool maintenance, DateTimeOffset at, string? reason, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = maintenance
+                ? "INSERT INTO maintenance (host, since, reason) VALUES ($host, $at, $reason) ON CONFLICT (host) DO NOTHING;"
+                : "DELETE FROM maintenance WHERE host = $host;";
+            command.Parameters.AddWithValue("$host", host);
+            command.Parameters.AddWithValue("$at", Time(at));
+            command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task<IReadOnlySet<string>> GetMaintenanceAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlySet<string>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT host FROM maintenance;";
+            var hosts = new HashSet<string>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                hosts.Add(reader.GetString(0));
+            }
+            return hosts;
+        }, cancellationToken);
+
+    public Task<Page<DecisionRecord>> ListDecisionsAsync(long? before, int limit, CancellationToken cancellationToken) =>
+        PageAsync($"{DecisionColumns} WHERE id < $before ORDER BY id DESC LIMIT $limit;", before, limit, ReadDecision, d => d.Id, cancellationToken);
+
+    public Task<Page<MigrationRecord>> ListMigrationsAsync(long? before, int limit, CancellationToken cancellationToken) =>
+        PageAsync($"{MigrationColumns} WHERE id < $before ORDER BY id DESC LIMIT $limit;", before, limit, ReadMigration, m => m.Id, cancellationToken);
+
+    public Task<Page<ReceiptRecord>> ListReceiptsAsync(long? before, int limit, CancellationToken cancellationToken) =>
+        PageAsync("SELECT id, received_at, group_key, status, receiver, alert_count FROM webhook_receipts WHERE id < $before ORDER BY id DESC LIMIT $limit;",
+            before, limit,
+            r => new ReceiptRecord(r.GetInt64(0), Parse(r.GetString(1)), StringOrNull(r, 2), StringOrNull(r, 3), StringOrNull(r, 4), r.GetInt32(5)),
+            r => r.Id, cancellationToken);
+
+    public Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<AlertRecord>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{AlertColumns} ORDER BY last_received_at DESC;";
+            return await ReadAllAsync(command, ReadAlert, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task<DecisionRecord?> GetLastDecisionAsync(CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{DecisionColumns} ORDER BY id DESC LIMIT 1;";
+            return (await ReadAllAsync(command, ReadDecision, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        }, cancellationToken);
+
+    internal static string KindName(DecisionKind kind) => kind switch
+    {
+        DecisionKind.Relief => "relief",
+        DecisionKind.ReturnHome => "return_home",
+        _ => "drain",
+    };
+
+    internal static string OutcomeName(DecisionOutcome outcome) => outcome == DecisionOutcome.Migrate ? "migrate" : "no_action";
+
+    private const string AlertColumns =
+        "SELECT fingerprint, alertname, host, action, status, starts_at, ends_at, first_received_at, last_received_at FROM alerts";
+
+    private const string DecisionColumns =
+        "SELECT id, at, kind, host, outcome, reason, detail, dry_run, domain, source, target, domain_share, " +
+        "source_busy_before, source_busy_after, target_busy_before, target_busy_after FROM decisions";
+
+    private const string MigrationColumns =
+        "SELECT id, decision_id, domain, source, target, kind, started_at, ended_at, outcome, exit_code, stderr, placement, note FROM migrations";
+
+    private static AlertRecord ReadAlert(SqliteDataReader r) => new(
+        r.GetString(0), StringOrNull(r, 1), StringOrNull(r, 2), StringOrNull(r, 3), r.GetString(4),
+        ParseOrNull(r, 5), ParseOrNull(r, 6), Parse(r.GetString(7)), Parse(r.GetString(8)));
+
+    private static DecisionRecord ReadDecision(SqliteDataReader r) => new(
+        r.GetInt64(0), Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
+        r.GetInt32(7) != 0, StringOrNull(r, 8), StringOrNull(r, 9), StringOrNull(r, 10), DoubleOrNull(r, 11),
+        DoubleOrNull(r, 12), DoubleOrNull(r, 13), DoubleOrNull(r, 14), DoubleOrNull(r, 15));
+
+    private static MigrationRecord ReadMigration(SqliteDataReader r) => new(
+        r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), StringOrNull(r, 5),
+        Parse(r.GetString(6)), ParseOrNull(r, 7), r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9), StringOrNull(r, 10),
+        StringOrNull(r, 11), StringOrNull(r, 12));
+
+    private async Task<Page<T>> PageAsync<T>(string sql, long? before, int limit, Func<SqliteDataReader, T> read, Func<T, long> id, CancellationToken cancellationToken) =>
+        await ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$before", before ?? long.MaxValue);
+            command.Parameters.AddWithValue("$limit", limit + 1);
+            var items = await ReadAllAsync(command, read, cancellationToken).ConfigureAwait(false);
+            return items.Count > limit
+                ? new Page<T>([.. items.Take(limit)], id(items[limit - 1]))
+                : new Page<T>(items, null);
+        }, cancellationToken).ConfigureAwait(false);
+
+    private async Task<DateTimeOffset?> ScalarTimeAsync(string sql, (string Name, string Value)[] parameters, CancellationToken cancellationToken) =>
+        await ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string text ? Parse(text) : (DateTimeOffset?)null;
+        }, cancellationToken).ConfigureAwait(false);
+
+    private static async Task<List<T>> ReadAllAsync<T>(SqliteCommand command, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            items.Add(read(reader));
+        }
+        return items;
+    }
+
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken, bool initializing = false)
+    {
+        // One writer at a time: SQLite allows one anyway, and waiting here beats SQLITE_BUSY.
+        await writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ReadAsync(action, cancellationToken, initializing).ConfigureAwait(false);
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+    }
+
+    private async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken, bool initializing = false)
+    {
+        if (!initializing && Volatile.Read(ref initialized) == 0)
+        {
+            throw new InvalidOperationException("The journal is used before InitializeAsync.");
+        }
+        try
+        {
+            await using var connection = new SqliteConnection(connectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (var pragmas = connection.CreateCommand())
+            {
+                // FULL: a commit is on disk when it returns, also in WAL mode (NORMAL may lose the last commits on power loss).
+                pragmas.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;";
+                await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            return await action(connection).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            metrics.JournalErrors.Inc();
+            throw new JournalException($"journal {Path}: {e.Message}", e);
+        }
+    }
+
+    internal static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static string? TimeOrNull(DateTimeOffset? time) =>
+        time is { } t && t.Year > 1 ? Time(t) : null;
+
+    private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+    private static DateTimeOffset? ParseOrNull(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : Parse(r.GetString(i));
+
+    private static string? StringOrNull(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static double? DoubleOrNull(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
+}

@@ -1,0 +1,60 @@
+namespace Loadshift.Rebalancer;
+
+/// <summary>Every log line of the Rebalancer, source-generated, with stable event ids:
+/// 1xx webhook and API, 2xx planning, 3xx migrations, 4xx cluster observation, 5xx journal and start.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(100, LogLevel.Information, "Webhook receipt {ReceiptId}: {Status} notification with {Alerts} alert(s), {Relevant} to act on (group {GroupKey})")]
+    public static partial void WebhookReceived(ILogger logger, long receiptId, string status, int alerts, int relevant, string groupKey);
+
+    [LoggerMessage(101, LogLevel.Debug, "Ignoring alert {AlertName} host={Host} action={Action}: not the configured alert with action=\"rebalance\" on an inventory host")]
+    public static partial void AlertIgnored(ILogger logger, string alertName, string host, string action);
+
+    [LoggerMessage(102, LogLevel.Information, "Host {Host} {Change} through the API")]
+    public static partial void MaintenanceChanged(ILogger logger, string host, string change);
+
+    /// <summary>The seed's log.txt line: time, action, host CPU, host memory, each VM's load.</summary>
+    [LoggerMessage(200, LogLevel.Information,
+        "Decision at {Time:O}: {Action} ({Kind}, {Reason}) host={Host} cpu={HostCpu:0.00} mem={HostMemory:0.00} loads=[{DomainLoads}]: {Detail}")]
+    public static partial void Decision(ILogger logger, DateTimeOffset time, string action, string kind, string reason, string host,
+        double hostCpu, double hostMemory, string domainLoads, string detail);
+
+    [LoggerMessage(201, LogLevel.Information, "Worker started (dry run: {DryRun}), looking every {IntervalSeconds}s and on every webhook")]
+    public static partial void WorkerStarted(ILogger logger, bool dryRun, double intervalSeconds);
+
+    [LoggerMessage(202, LogLevel.Warning, "Planning pass failed, retrying at the next tick: {Message}")]
+    public static partial void PassFailed(ILogger logger, string message);
+
+    [LoggerMessage(300, LogLevel.Information, "Migration {MigrationId}: {Domain} {Source} -> {Target} started")]
+    public static partial void MigrationStarted(ILogger logger, long migrationId, string domain, string source, string target);
+
+    [LoggerMessage(301, LogLevel.Information, "Migration {MigrationId}: {Domain} {Source} -> {Target} succeeded in {Seconds:0.0}s (verified with libvirt)")]
+    public static partial void MigrationSucceeded(ILogger logger, long migrationId, string domain, string source, string target, double seconds);
+
+    [LoggerMessage(302, LogLevel.Error, "Migration {MigrationId}: {Domain} {Source} -> {Target} {Outcome}; libvirt places it on {Placement}; stderr: {Stderr}")]
+    public static partial void MigrationFailed(ILogger logger, long migrationId, string domain, string source, string target, string outcome, string placement, string stderr);
+
+    [LoggerMessage(303, LogLevel.Error, "Migration {MigrationId} of {Domain} broke off: {Message}; it will be settled from libvirt's placement")]
+    public static partial void MigrationCrashed(ILogger logger, long migrationId, string domain, string message);
+
+    [LoggerMessage(304, LogLevel.Warning, "Migration {MigrationId} of {Domain}, cut short by a restart, settled as {Outcome}: libvirt places it on {Placement}")]
+    public static partial void MigrationSettled(ILogger logger, long migrationId, string domain, string outcome, string placement);
+
+    [LoggerMessage(305, LogLevel.Warning, "virsh domjobabort {Domain} on {Host} failed: {Stderr}")]
+    public static partial void JobAbortFailed(ILogger logger, string domain, string host, string stderr);
+
+    [LoggerMessage(400, LogLevel.Warning, "Host {Host} unreachable: {Message}")]
+    public static partial void HostUnreachable(ILogger logger, string host, string message);
+
+    [LoggerMessage(401, LogLevel.Warning, "No load figures from Prometheus; no relief or return home until it answers: {Message}")]
+    public static partial void MetricsUnavailable(ILogger logger, string message);
+
+    [LoggerMessage(402, LogLevel.Information, "Domain {Domain} first seen on {Host}: that is its home host from now on")]
+    public static partial void HomeRecorded(ILogger logger, string domain, string host);
+
+    [LoggerMessage(500, LogLevel.Error, "Journal write failed; answering 503 so Alertmanager retries: {Message}")]
+    public static partial void JournalWriteFailed(ILogger logger, string message);
+
+    [LoggerMessage(501, LogLevel.Information, "loadshift-rebalancer {Version} starting: {Hosts} host(s), journal {JournalPath}, dry run {DryRun}")]
+    public static partial void Starting(ILogger logger, string version, int hosts, string journalPath, bool dryRun);
+}

@@ -1,0 +1,125 @@
+namespace Loadshift.Rebalancer.Planning;
+
+/// <summary>A host as the planner sees it: the inventory's capacities with the snapshot's load.</summary>
+/// <param name="CpuCapacity">CPUs (from the inventory); converts a domain's share between hosts.</param>
+/// <param name="MemoryBytes">Memory the host may give to domains (inventory); 0 when not set.</param>
+/// <param name="BusyRatio">host:hypervisor_cpu_busy:ratio_rate1m, 0..1; null when Prometheus has none.</param>
+/// <param name="CalmWindowMaxBusyRatio">The highest busy ratio over the last policy.returnHomeAfter;
+/// under the low watermark means the host stayed calm that long.</param>
+/// <param name="MemoryAvailableBytes">hypervisor_memory_available_bytes; null when unknown.</param>
+/// <param name="Reachable">libvirt answered on this host in this snapshot.</param>
+public sealed record HostView(
+    string Name,
+    double CpuCapacity,
+    long MemoryBytes,
+    double? BusyRatio,
+    double? CalmWindowMaxBusyRatio,
+    long? MemoryAvailableBytes,
+    bool Maintenance,
+    bool Reachable);
+
+/// <summary>A running domain (libvirt's word for a VM).</summary>
+/// <param name="Host">Where libvirt reports it running now.</param>
+/// <param name="CpuShare">host_domain:libvirt_domain_cpu:ratio_rate1m: its CPU as a share of its host's capacity.</param>
+/// <param name="MemoryBytes">libvirt_domain_memory_maximum_bytes: what it may take on a target.</param>
+/// <param name="HomeHost">Where it belongs (inventory, else where it was first seen).</param>
+public sealed record DomainView(string Name, string Host, double CpuShare, long MemoryBytes, string? HomeHost, bool Pinned);
+
+/// <summary>What the journal remembers of a domain's moves.</summary>
+/// <param name="LastMovedAt">Start of its last successful migration (orders "last moved returns first").</param>
+/// <param name="LastMigrationEndedAt">End of its last migration of any outcome (starts its cooldown).</param>
+/// <param name="RecentMigrations">Migrations within policy.backoffWindow (drives the back-off).</param>
+public sealed record DomainHistory(DateTimeOffset? LastMovedAt, DateTimeOffset? LastMigrationEndedAt, int RecentMigrations);
+
+public sealed record MigrationInFlight(string Domain, string Source, string Target, DateTimeOffset StartedAt);
+
+/// <summary>Everything one planning step needs; the planner reads nothing else.</summary>
+public sealed record PlanningInput(
+    IReadOnlyList<HostView> Hosts,
+    IReadOnlyList<DomainView> Domains,
+    IReadOnlyDictionary<string, DomainHistory> History,
+    IReadOnlyList<MigrationInFlight> InFlight,
+    PlanningPolicy Policy,
+    DateTimeOffset Now);
+
+/// <summary>The policy knobs the planner uses (a copy, so the planner does not depend on options binding).</summary>
+public sealed record PlanningPolicy(
+    double HighWatermark = 0.80,
+    double LowWatermark = 0.50,
+    TimeSpan? Cooldown = null,
+    double CooldownBackoff = 2.0,
+    TimeSpan? MaxCooldown = null,
+    int MaxMigrationsInFlight = 1)
+{
+    public TimeSpan CooldownOrDefault => Cooldown ?? TimeSpan.FromMinutes(5);
+
+    public TimeSpan MaxCooldownOrDefault => MaxCooldown ?? TimeSpan.FromHours(1);
+
+    public static PlanningPolicy From(Inventory.PolicyOptions o) =>
+        new(o.HighWatermark, o.LowWatermark, o.Cooldown, o.CooldownBackoff, o.MaxCooldown, o.MaxMigrationsInFlight);
+}
+
+public enum DecisionKind
+{
+    /// <summary>A host's HypervisorCpuHigh alert fires: move a domain off it.</summary>
+    Relief,
+
+    /// <summary>A domain away from home goes back.</summary>
+    ReturnHome,
+
+    /// <summary>A host in maintenance: move everything off it.</summary>
+    Drain,
+}
+
+public enum DecisionOutcome
+{
+    Migrate,
+    NoAction,
+}
+
+/// <summary>One move with the numbers that justify it.</summary>
+/// <param name="DomainShare">The domain's CPU as a share of the source's capacity.</param>
+public sealed record MigrationPlan(
+    string Domain,
+    string Source,
+    string Target,
+    double DomainShare,
+    long DomainMemoryBytes,
+    double SourceBusyBefore,
+    double SourceBusyAfter,
+    double TargetBusyBefore,
+    double TargetBusyAfter);
+
+/// <summary>The planner's answer: one migration with its reasons, or no action with the reason.</summary>
+/// <param name="Host">The host the decision is about: the overloaded one, the drained one, or the home host.</param>
+/// <param name="Reason">snake_case, used as the <c>reason</c> label of rebalancer_decisions_total.</param>
+public sealed record Decision(
+    DecisionKind Kind,
+    string Host,
+    DecisionOutcome Outcome,
+    string Reason,
+    string Detail,
+    MigrationPlan? Migration = null)
+{
+    public static Decision NoAction(DecisionKind kind, string host, string reason, string detail) =>
+        new(kind, host, DecisionOutcome.NoAction, reason, detail);
+}
+
+/// <summary>The reasons a decision can carry (label values of rebalancer_decisions_total).</summary>
+public static class Reasons
+{
+    public const string Overloaded = "overloaded";
+    public const string ReturnHome = "return_home";
+    public const string Drain = "drain";
+    public const string NotOverloaded = "not_overloaded";
+    public const string NoMetrics = "no_metrics";
+    public const string HostUnreachable = "host_unreachable";
+    public const string UnknownHost = "unknown_host";
+    public const string InFlightLimit = "in_flight_limit";
+    public const string HostInMigration = "host_in_migration";
+    public const string NoMovableDomain = "no_movable_domain";
+    public const string NoTarget = "no_target";
+    public const string NothingAway = "nothing_away";
+    public const string HomeNotReady = "home_not_ready";
+    public const string DrainComplete = "drain_complete";
+}

@@ -1,0 +1,99 @@
+using Loadshift.Rebalancer.Api;
+using Loadshift.Rebalancer.Cluster;
+using Loadshift.Rebalancer.Execution;
+using Loadshift.Rebalancer.Inventory;
+using Loadshift.Rebalancer.Journal;
+using Loadshift.Rebalancer.Metrics;
+using Loadshift.Rebalancer.Webhook;
+using Loadshift.Rebalancer.Worker;
+using Microsoft.Extensions.Options;
+
+namespace Loadshift.Rebalancer;
+
+/// <summary>The wiring Program.cs lists, one call per concern.</summary>
+internal static class RebalancerServices
+{
+    public const string DefaultListen = "http://127.0.0.1:10180";
+
+    /// <summary>The inventory YAML under the environment (<c>LOADSHIFT_</c>) and command line, which override it.</summary>
+    public static WebApplicationBuilder AddInventoryFile(this WebApplicationBuilder builder, StartupArguments arguments)
+    {
+        string? inventoryDirectory = null;
+        if (arguments.ConfigPath is { } path)
+        {
+            var fullPath = Path.GetFullPath(path);
+            inventoryDirectory = Path.GetDirectoryName(fullPath);
+            ((IConfigurationBuilder)builder.Configuration).Add(new YamlConfigurationSource(fullPath));
+        }
+        builder.Configuration.AddEnvironmentVariables("LOADSHIFT_");
+        builder.Configuration.AddCommandLine(arguments.Rest);
+        if (arguments.DryRun)
+        {
+            builder.Configuration[$"{PolicyOptions.Section}:dryRun"] = "true";
+        }
+        // listen: from the inventory unless --urls or ASPNETCORE_URLS says otherwise.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(builder.Configuration["listen"] is { Length: > 0 } listen ? listen : DefaultListen);
+        }
+        builder.AddInventory(inventoryDirectory);
+        return builder;
+    }
+
+    /// <summary>The Rebalancer's own lines at Information; the framework's (HttpClient per request, routing) only
+    /// from Warning, unless Logging:LogLevel in the configuration says otherwise.</summary>
+    public static WebApplicationBuilder AddRebalancerLogging(this WebApplicationBuilder builder)
+    {
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        return builder;
+    }
+
+    public static IServiceCollection AddJournal(this IServiceCollection services) =>
+        services.AddSingleton<SqliteJournal>().AddHostedService<JournalStartup>();
+
+    public static IServiceCollection AddLibvirt(this IServiceCollection services) =>
+        services.AddSingleton<ICommandRunner, ProcessCommandRunner>()
+            .AddSingleton<IHypervisor, VirshHypervisor>()
+            .AddSingleton<MigrationTracker>()
+            .AddSingleton<MigrationExecutor>();
+
+    public static IServiceCollection AddPrometheusSource(this IServiceCollection services)
+    {
+        services.AddHttpClient<IMetricsSource, PrometheusMetricsSource>((provider, client) =>
+            client.Timeout = provider.GetRequiredService<IOptions<PrometheusOptions>>().Value.Timeout + TimeSpan.FromSeconds(1));
+        return services.AddSingleton<ClusterObserver>();
+    }
+
+    public static IServiceCollection AddRebalanceWorker(this IServiceCollection services) =>
+        services.AddSingleton<WorkerSignal>()
+            .AddSingleton<RebalanceWorker>()
+            .AddHostedService(provider => provider.GetRequiredService<RebalanceWorker>());
+
+    public static IServiceCollection AddWebhook(this IServiceCollection services) =>
+        services.AddSingleton<BearerToken>();
+
+    /// <summary>/api/v1: one group carrying the bearer token for every endpoint in it.</summary>
+    public static WebApplication MapApiV1(this WebApplication app)
+    {
+        const string prefix = "/api/v1";
+        app.UseWebhookRequestCounting(prefix + WebhookEndpoints.Route);
+        var api = app.MapGroup(prefix).AddEndpointFilter<BearerTokenFilter>();
+        api.MapWebhook();
+        api.MapRebalancerApi();
+        return app;
+    }
+
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        app.MapGet("/healthz", () => TypedResults.Text("ok\n"));
+        return app;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json.Serialization;
+
+namespace Loadshift.Rebalancer.Webhook;
+
+/// <summary>Alertmanager's webhook notification, version 4, as Alertmanager writes it
+/// (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).</summary>
+public sealed record AlertmanagerPayload(
+    [property: JsonPropertyName("version")] string? Version,
+    [property: JsonPropertyName("groupKey")] string? GroupKey,
+    [property: JsonPropertyName("truncatedAlerts")] int TruncatedAlerts,
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("receiver")] string? Receiver,
+    [property: JsonPropertyName("groupLabels")] IReadOnlyDictionary<string, string>? GroupLabels,
+    [property: JsonPropertyName("commonLabels")] IReadOnlyDictionary<string, string>? CommonLabels,
+    [property: JsonPropertyName("commonAnnotations")] IReadOnlyDictionary<string, string>? CommonAnnotations,
+    [property: JsonPropertyName("externalURL")] string? ExternalUrl,
+    [property: JsonPropertyName("alerts")] IReadOnlyList<AlertmanagerAlert>? Alerts);
+
+/// <param name="Status">firing or resolved.</param>
+/// <param name="EndsAt">0001-01-01T00:00:00Z while firing with no known end.</param>
+public sealed record AlertmanagerAlert(
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("labels")] IReadOnlyDictionary<string, string>? Labels,
+    [property: JsonPropertyName("annotations")] IReadOnlyDictionary<string, string>? Annotations,
+    [property: JsonPropertyName("startsAt")] DateTimeOffset? StartsAt,
+    [property: JsonPropertyName("endsAt")] DateTimeOffset? EndsAt,
+    [property: JsonPropertyName("generatorURL")] string? GeneratorUrl,
+    [property: JsonPropertyName("fingerprint")] string? Fingerprint);
+
+/// <summary>What the webhook answers once the notification is in the journal.</summary>
+/// <param name="Relevant">Alerts the Rebalancer acts on (the configured alert name with action="rebalance" and a host
+/// from the inventory); the others are journaled and ignored.</param>
+public sealed record WebhookReceipt(long ReceiptId, int Alerts, int Relevant);
+
+[JsonSerializable(typeof(AlertmanagerPayload))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+internal sealed partial class WebhookJsonContext : JsonSerializerContext;

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Loadshift.Rebalancer.Inventory;
+using Loadshift.Rebalancer.Journal;
+using Loadshift.Rebalancer.Metrics;
+using Loadshift.Rebalancer.Worker;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Loadshift.Rebalancer.Webhook;
+
+/// <summary>POST /api/v1/webhook: Alertmanager's receiver. It only journals; the worker plans and migrates, so
+/// the answer never waits for a migration. Alertmanager retries 5xx and never 4xx: 4xx for input that will
+/// never be valid, 503 only when the journal cannot be written (a retry may succeed).</summary>
+internal static class WebhookEndpoints
+{
+    public const string Route = "/webhook";
+
+    public static RouteGroupBuilder MapWebhook(this RouteGroupBuilder api)
+    {
+        api.MapPost(Route, ReceiveAsync).WithName("AlertmanagerWebhook");
+        return api;
+    }
+
+    /// <summary>Counts every webhook request by status code, the 401s of the group's filter included.</summary>
+    public static IApplicationBuilder UseWebhookRequestCounting(this IApplicationBuilder app, string path) =>
+        app.Use(async (context, next) =>
+        {
+            await next(context).ConfigureAwait(false);
+            if (context.Request.Path.Equals(path, StringComparison.OrdinalIgnoreCase))
+            {
+                var metrics = context.RequestServices.GetRequiredService<RebalancerMetrics>();
+                metrics.WebhookRequests.Inc(context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        });
+
+    internal static async Task<Results<Accepted<WebhookReceipt>, ProblemHttpResult>> ReceiveAsync(
+        HttpRequest request,
+        SqliteJournal journal,
+        WorkerSignal signal,
+        IOptions<WebhookOptions> webhookOptions,
+        IOptions<PolicyOptions> policyOptions,
+        IOptions<InventoryOptions> inventoryOptions,
+        TimeProvider time,
+        ILogger<AlertmanagerPayload> logger,
+        CancellationToken cancellationToken)
+    {
+        var limit = webhookOptions.Value.MaxBodyBytes;
+        if (request.ContentLength > limit)
+        {
+            return TooLarge(limit);
+        }
+        var body = await ReadLimitedAsync(request.Body, limit, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return TooLarge(limit);
+        }
+
+        AlertmanagerPayload? payload;
+        try
+        {
+            payload = JsonSerializer.Deserialize(body, WebhookJsonContext.Default.AlertmanagerPayload);
+        }
+        catch (JsonException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON",
+                detail: $"The body is not an Alertmanager webhook payload: {e.Message}");
+        }
+        if (payload is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Empty payload", detail: "The body is JSON null.");
+        }
+        if (payload.Version != "4")
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unsupported payload version",
+                detail: $"Expected Alertmanager webhook payload version \"4\", got {(payload.Version is null ? "none" : $"\"{payload.Version}\"")}.");
+        }
+        var alerts = payload.Alerts ?? [];
+        if (alerts.Any(a => string.IsNullOrEmpty(a.Fingerprint) || a.Status is not ("firing" or "resolved")))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid alert",
+                detail: "Every alert needs a fingerprint and a status of firing or resolved.");
+        }
+
+        var policy = policyOptions.Value;
+        var inventory = inventoryOptions.Value;
+        var updates = alerts.Select(a => new AlertUpdate(
+            a.Fingerprint!,
+            a.Labels?.GetValueOrDefault("alertname"),
+            a.Labels?.GetValueOrDefault("host"),
+            a.Labels?.GetValueOrDefault("action"),
+            a.Status!,
+            a.StartsAt,
+            a.EndsAt,
+            JsonSerializer.Serialize(a.Labels ?? new Dictionary<string, string>(), WebhookJsonContext.Default.IReadOnlyDictionaryStringString))).ToList();
+        var relevant = updates.Count(a => IsRelevant(a, policy, inventory));
+
+        long receiptId;
+        try
+        {
+            receiptId = await journal.RecordWebhookAsync(time.GetUtcNow(), payload.GroupKey, payload.Status, payload.Receiver,
+                System.Text.Encoding.UTF8.GetString(body), updates, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JournalException e)
+        {
+            Log.JournalWriteFailed(logger, e.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Journal unavailable",
+                detail: "The notification could not be recorded; Alertmanager will retry.");
+        }
+        foreach (var alert in updates.Where(a => !IsRelevant(a, policy, inventory)))
+        {
+            Log.AlertIgnored(logger, alert.AlertName ?? "", alert.Host ?? "", alert.Action ?? "");
+        }
+        Log.WebhookReceived(logger, receiptId, payload.Status ?? "", alerts.Count, relevant, payload.GroupKey ?? "");
+        if (relevant > 0)
+        {
+            signal.Wake();
+        }
+        return TypedResults.Accepted((string?)null, new WebhookReceipt(receiptId, alerts.Count, relevant));
+    }
+
+    internal static bool IsRelevant(AlertUpdate alert, PolicyOptions policy, InventoryOptions inventory) =>
+        alert.AlertName == policy.AlertName && alert.Action == "rebalance" && alert.Host is { } host && inventory.FindHost(host) is not null;
+
+    private static ProblemHttpResult TooLarge(long limit) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
+            detail: $"The body exceeds webhook.maxBodyBytes ({limit} bytes).");
+
+    /// <summary>Reads the body, or returns null once it passes <paramref name="limit"/> (chunked bodies have no Content-Length).</summary>
+    private static async Task<byte[]?> ReadLimitedAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,243 @@
+using System.Globalization;
+using System.Text;
+using Loadshift.Rebalancer.Cluster;
+using Loadshift.Rebalancer.Execution;
+using Loadshift.Rebalancer.Inventory;
+using Loadshift.Rebalancer.Journal;
+using Loadshift.Rebalancer.Metrics;
+using Loadshift.Rebalancer.Planning;
+using Loadshift.Rebalancer.Webhook;
+using Microsoft.Extensions.Options;
+
+namespace Loadshift.Rebalancer.Worker;
+
+/// <summary>The loop that replaces the seed's cron job: on every wake-up (webhook, migration end) and every
+/// policy.checkInterval it looks at the cluster, settles interrupted migrations, and decides: drains first,
+/// then relief for hosts whose alert fires, then the return home.</summary>
+public sealed class RebalanceWorker(
+    ClusterObserver observer,
+    SqliteJournal journal,
+    MigrationExecutor executor,
+    MigrationTracker tracker,
+    WorkerSignal signal,
+    RebalancerMetrics metrics,
+    IOptions<InventoryOptions> inventoryOptions,
+    IOptions<PolicyOptions> policyOptions,
+    TimeProvider time,
+    ILogger<RebalanceWorker> logger) : BackgroundService
+{
+    private readonly InventoryOptions inventory = inventoryOptions.Value;
+    private readonly PolicyOptions policy = policyOptions.Value;
+    private readonly SemaphoreSlim passGate = new(1, 1);
+    private readonly List<Task> migrations = [];
+    private CancellationToken stopping;
+
+    /// <summary>Set at the end of every pass; tests wait on it.</summary>
+    public long Passes { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        stopping = stoppingToken;
+        Log.WorkerStarted(logger, policy.DryRun, policy.CheckInterval.TotalSeconds);
+        using var timer = new PeriodicTimer(policy.CheckInterval, time);
+        Task tick = Task.CompletedTask;
+        Task wake = signal.WaitAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunPassAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is JournalException or HypervisorUnavailableException or MetricsUnavailableException or CommandFailedException)
+            {
+                Log.PassFailed(logger, e.Message);
+            }
+            if (tick.IsCompleted)
+            {
+                tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+            }
+            try
+            {
+                var woke = await Task.WhenAny(tick, wake).ConfigureAwait(false);
+                await woke.ConfigureAwait(false);
+                if (woke == wake)
+                {
+                    wake = signal.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        Task[] pending;
+        lock (migrations)
+        {
+            pending = [.. migrations];
+        }
+        await Task.WhenAll(pending.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+    }
+
+    /// <summary>One look and at most one decision per host. Passes never overlap.</summary>
+    public async Task RunPassAsync(CancellationToken cancellationToken)
+    {
+        await passGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await executor.SettleInterruptedAsync(cancellationToken).ConfigureAwait(false);
+            var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
+            var input = await BuildInputAsync(snapshot, cancellationToken).ConfigureAwait(false);
+            UpdateGauges(snapshot, input);
+
+            foreach (var host in snapshot.Maintenance.Order(StringComparer.Ordinal))
+            {
+                input = await DecideAsync(input, snapshot, DecisionKind.Drain, host, i => Planner.PlanDrain(i, host), cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var host in await FiringHostsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                input = await DecideAsync(input, snapshot, DecisionKind.Relief, host, i => Planner.PlanRelief(i, host), cancellationToken).ConfigureAwait(false);
+            }
+            await DecideAsync(input, snapshot, DecisionKind.ReturnHome, null, Planner.PlanReturnHome, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Passes++;
+            passGate.Release();
+        }
+    }
+
+    /// <summary>What the worker would decide now, journaling and migrating nothing (POST /api/v1/plan).</summary>
+    public async Task<IReadOnlyList<Decision>> PreviewAsync(string? host, CancellationToken cancellationToken)
+    {
+        var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
+        var input = await BuildInputAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        if (host is not null)
+        {
+            return [snapshot.Maintenance.Contains(host) ? Planner.PlanDrain(input, host) : Planner.PlanRelief(input, host)];
+        }
+        var decisions = snapshot.Maintenance.Order(StringComparer.Ordinal).Select(h => Planner.PlanDrain(input, h)).ToList();
+        decisions.AddRange((await FiringHostsAsync(cancellationToken).ConfigureAwait(false)).Select(h => Planner.PlanRelief(input, h)));
+        decisions.Add(Planner.PlanReturnHome(input));
+        return decisions;
+    }
+
+    /// <summary>Hosts whose HypervisorCpuHigh (action="rebalance") fires according to the journal.</summary>
+    public async Task<IReadOnlyList<string>> FiringHostsAsync(CancellationToken cancellationToken)
+    {
+        var alerts = await journal.GetFiringAlertsAsync(policy.AlertName, cancellationToken).ConfigureAwait(false);
+        return [.. alerts
+            .Where(a => WebhookEndpoints.IsRelevant(new AlertUpdate(a.Fingerprint, a.AlertName, a.Host, a.Action, a.Status, null, null, ""), policy, inventory))
+            .Select(a => a.Host!)
+            .Distinct(StringComparer.Ordinal)];
+    }
+
+    private async Task<PlanningInput> BuildInputAsync(ClusterSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var history = await journal.GetDomainHistoryAsync(now - policy.BackoffWindow, cancellationToken).ConfigureAwait(false);
+        // Journal rows still running that no task here runs (not settled yet) count as in flight too.
+        var mine = tracker.Ids.ToHashSet();
+        var inFlight = tracker.Snapshot().ToList();
+        inFlight.AddRange((await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false))
+            .Where(m => !mine.Contains(m.Id))
+            .Select(m => new MigrationInFlight(m.Domain, m.Source, m.Target, m.StartedAt)));
+        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now);
+    }
+
+    private async Task<PlanningInput> DecideAsync(PlanningInput input, ClusterSnapshot snapshot, DecisionKind kind, string? host,
+        Func<PlanningInput, Decision> plan, CancellationToken cancellationToken)
+    {
+        if (host is not null && await SettlingAsync(kind, host, cancellationToken).ConfigureAwait(false))
+        {
+            return input;
+        }
+        var decision = plan(input);
+        if (kind == DecisionKind.ReturnHome)
+        {
+            // The return-home check runs every pass; only moves are journaled, and one per home host per window.
+            if (decision.Outcome == DecisionOutcome.NoAction || await SettlingAsync(kind, decision.Host, cancellationToken).ConfigureAwait(false))
+            {
+                return input;
+            }
+        }
+        var dryRun = policy.DryRun && decision.Outcome == DecisionOutcome.Migrate;
+        var decisionId = await journal.RecordDecisionAsync(time.GetUtcNow(), decision, policy.DryRun, cancellationToken).ConfigureAwait(false);
+        metrics.Decisions.Inc(dryRun ? "dry_run" : SqliteJournal.OutcomeName(decision.Outcome), decision.Reason);
+        LogDecision(decision, snapshot, input, dryRun);
+
+        if (decision.Migration is not { } migration || dryRun)
+        {
+            return input;
+        }
+        var started = new MigrationInFlight(migration.Domain, migration.Source, migration.Target, time.GetUtcNow());
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await executor.ExecuteAsync(kind, migration, decisionId, stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is JournalException or ArgumentException or OperationCanceledException or HypervisorUnavailableException or CommandFailedException)
+            {
+                Log.MigrationCrashed(logger, decisionId, migration.Domain, e.Message);
+            }
+            finally
+            {
+                signal.Wake();
+            }
+        }, CancellationToken.None);
+        lock (migrations)
+        {
+            migrations.RemoveAll(t => t.IsCompleted);
+            migrations.Add(task);
+        }
+        return input with { InFlight = [.. input.InFlight, started] };
+    }
+
+    /// <summary>A host just touched by a migration needs policy.settleTime before its 1m busy ratio shows the
+    /// move; and one decision per host per policy.decisionWindow, however often Alertmanager repeats.</summary>
+    private async Task<bool> SettlingAsync(DecisionKind kind, string host, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (tracker.Touches(host))
+        {
+            return true;
+        }
+        if (await journal.GetLastMigrationEndAsync(host, cancellationToken).ConfigureAwait(false) is { } ended && now - ended < policy.SettleTime)
+        {
+            return true;
+        }
+        return await journal.GetLastDecisionAtAsync(kind, host, cancellationToken).ConfigureAwait(false) is { } last && now - last < policy.DecisionWindow;
+    }
+
+    private void UpdateGauges(ClusterSnapshot snapshot, PlanningInput input)
+    {
+        metrics.DomainsAwayFromHome.Set(input.Domains.Count(d => d.HomeHost is not null && d.HomeHost != d.Host));
+        metrics.HostMaintenance.Replace(inventory.Hosts.Select(h => (new[] { h.Name }, snapshot.Maintenance.Contains(h.Name) ? 1.0 : 0.0)));
+        metrics.HostReachable.Replace(snapshot.Libvirt.Select(h => (new[] { h.Name }, h.Reachable ? 1.0 : 0.0)));
+    }
+
+    /// <summary>One line per decision in the spirit of the seed's log.txt: time, action, the host's CPU and
+    /// memory, and each domain's load on it.</summary>
+    private void LogDecision(Decision decision, ClusterSnapshot snapshot, PlanningInput input, bool dryRun)
+    {
+        var subject = decision.Migration?.Source ?? decision.Host;
+        var host = input.Hosts.FirstOrDefault(h => h.Name == subject);
+        var action = decision.Migration is { } m
+            ? $"{(dryRun ? "would migrate" : "migrate")} {m.Domain} {m.Source}->{m.Target}"
+            : "no action";
+        var memory = host is { MemoryAvailableBytes: long available, MemoryBytes: > 0 }
+            ? Math.Clamp(1 - ((double)available / host.MemoryBytes), 0, 1)
+            : double.NaN;
+        var loads = new StringBuilder();
+        foreach (var domain in input.Domains.Where(d => d.Host == subject).OrderBy(d => d.Name, StringComparer.Ordinal))
+        {
+            loads.Append(loads.Length == 0 ? "" : " ").Append(domain.Name).Append('=').Append(domain.CpuShare.ToString("0.00", CultureInfo.InvariantCulture));
+        }
+        Log.Decision(logger, snapshot.TakenAt, action, SqliteJournal.KindName(decision.Kind), decision.Reason, subject,
+            host?.BusyRatio ?? double.NaN, memory, loads.ToString(), decision.Detail);
+    }
+}
