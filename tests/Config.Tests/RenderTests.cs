@@ -179,6 +179,21 @@ public sealed class RenderTests
         Assert.False(Directory.Exists(output), result.ToString());
     }
 
+    [Theory]
+    [InlineData("prometheus")]
+    [InlineData("alertmanager")]
+    public void Render_refuses_to_write_over_the_committed_defaults(string folder)
+    {
+        var before = Directory.GetFiles(Path.Combine(Repository.Root, folder), "*", SearchOption.AllDirectories)
+            .ToDictionary(f => f, File.ReadAllText, StringComparer.Ordinal);
+
+        var result = Tool.Run(Path.Combine(Repository.Root, folder, "render"), [Path.Combine(Repository.Root, folder) + "/"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("committed defaults", result.Stderr, StringComparison.Ordinal);
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllText(file.Key)));
+    }
+
     [Fact]
     public void Render_without_an_output_directory_says_so()
     {
