@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using Loadshift.Rebalancer.Cluster;
+using Loadshift.Rebalancer.Execution;
+using Loadshift.Rebalancer.Inventory;
+
+namespace Loadshift.Rebalancer.Tests.Support;
+
+/// <summary>libvirt in memory: which host runs which domain. Migrations move the domain at once (or fail,
+/// or hang until the deadline, as a test asks).</summary>
+public sealed class FakeHypervisor : IHypervisor
+{
+    private readonly ConcurrentDictionary<string, string> placement = new(StringComparer.Ordinal);
+
+    public HashSet<string> Unreachable { get; } = new(StringComparer.Ordinal);
+
+    public List<(string Domain, string Source, string Target)> Migrations { get; } = [];
+
+    public Func<string, MigrationAttempt?>? FailWith { get; set; }
+
+    public TimeSpan MigrationDelay { get; set; } = TimeSpan.Zero;
+
+    public void Place(string domain, string host) => placement[domain] = host;
+
+    public string? HostOf(string domain) => placement.TryGetValue(domain, out var host) ? host : null;
+
+    public Task<IReadOnlyList<string>> ListRunningDomainsAsync(InventoryHost host, CancellationToken cancellationToken)
+    {
+        if (Unreachable.Contains(host.Name))
+        {
+            throw new HypervisorUnavailableException(host.Name, "connection refused");
+        }
+        return Task.FromResult<IReadOnlyList<string>>([.. placement.Where(p => p.Value == host.Name).Select(p => p.Key).Order(StringComparer.Ordinal)]);
+    }
+
+    public Task<DomainPresence> GetDomainPresenceAsync(InventoryHost host, string domain, CancellationToken cancellationToken)
+    {
+        if (Unreachable.Contains(host.Name))
+        {
+            throw new HypervisorUnavailableException(host.Name, "connection refused");
+        }
+        return Task.FromResult(HostOf(domain) == host.Name ? new DomainPresence(true, "running") : DomainPresence.Absent);
+    }
+
+    public async Task<MigrationAttempt> MigrateAsync(string domain, InventoryHost source, InventoryHost target, TimeSpan timeout,
+        IReadOnlyList<string> extraFlags, CancellationToken cancellationToken)
+    {
+        lock (Migrations)
+        {
+            Migrations.Add((domain, source.Name, target.Name));
+        }
+        if (MigrationDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(MigrationDelay, cancellationToken);
+        }
+        if (FailWith?.Invoke(domain) is { } failure)
+        {
+            return failure;
+        }
+        placement[domain] = target.Name;
+        return new MigrationAttempt($"virsh migrate {domain}", 0, "", TimeSpan.FromSeconds(1), false, false);
+    }
+}
+
+/// <summary>Prometheus' answers, set by the test.</summary>
+public sealed class FakeMetricsSource : IMetricsSource
+{
+    private readonly Lock gate = new();
+    private LoadMetrics load = Empty();
+
+    public bool Down { get; set; }
+
+    public void Set(Dictionary<string, double> hostBusy, Dictionary<(string, string), double> domainShares,
+        Dictionary<string, double>? calmMax = null, double domainMemory = 128 << 20)
+    {
+        lock (gate)
+        {
+            load = new LoadMetrics(
+                hostBusy,
+                calmMax ?? hostBusy,
+                hostBusy.ToDictionary(h => h.Key, _ => (double)(8L << 30)),
+                hostBusy.ToDictionary(h => h.Key, _ => 2.0),
+                domainShares,
+                domainShares.ToDictionary(d => d.Key, _ => domainMemory),
+                domainShares.ToDictionary(d => d.Key, _ => domainMemory));
+        }
+    }
+
+    public Task<LoadMetrics> GetLoadAsync(TimeSpan calmWindow, CancellationToken cancellationToken)
+    {
+        if (Down)
+        {
+            throw new MetricsUnavailableException("Prometheus is down (fake)");
+        }
+        lock (gate)
+        {
+            return Task.FromResult(load);
+        }
+    }
+
+    private static LoadMetrics Empty() => new(
+        new Dictionary<string, double>(), new Dictionary<string, double>(), new Dictionary<string, double>(),
+        new Dictionary<string, double>(), new Dictionary<(string, string), double>(),
+        new Dictionary<(string, string), double>(), new Dictionary<(string, string), double>());
+}
+
+/// <summary>A clock the test moves.</summary>
+public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset now = start;
+
+    public override DateTimeOffset GetUtcNow() => now;
+
+    public void Advance(TimeSpan by) => now += by;
+}
+
+public sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("loadshift-rebalancer-tests-").FullName;
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A SQLite file still open in a pooled connection; the OS temp cleaner takes it.
+        }
+    }
+}

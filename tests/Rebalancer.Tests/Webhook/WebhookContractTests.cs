@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Loadshift.Rebalancer.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Loadshift.Rebalancer.Tests.Webhook;
+
+/// <summary>The Alertmanager contract: 401 without the token, 400 for what will never be valid, 413 over the
+/// limit, 2xx once the alert is in the journal, 503 only when a retry can help.</summary>
+public sealed class WebhookContractTests : IDisposable
+{
+    private readonly RebalancerFactory factory = new();
+
+    public void Dispose() => factory.Dispose();
+
+    private static StringContent Payload(string name) =>
+        new(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", name)), Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task Without_the_token_it_is_401_and_nothing_is_journaled()
+    {
+        using var client = factory.CreateClient();
+
+        using var none = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("firing-hv1.json"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/webhook") { Content = Payload("firing-hv1.json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "wrong-token");
+        using var wrong = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal("Bearer", wrong.Headers.WwwAuthenticate.Single().Scheme);
+        using var authorized = factory.CreateAuthorizedClient();
+        Assert.Empty((await JournalAsync(authorized, "receipts")).GetProperty("items").EnumerateArray());
+        Assert.Contains("rebalancer_webhook_requests_total{code=\"401\"} 2", await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("truncated.json", "Malformed JSON")]
+    [InlineData("version-3.json", "Unsupported payload version")]
+    public async Task Input_that_will_never_be_valid_is_400_with_problem_details(string payload, string title)
+    {
+        using var client = factory.CreateAuthorizedClient();
+
+        using var response = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload(payload));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(title, problem.RootElement.GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_413()
+    {
+        using var client = factory.CreateAuthorizedClient();
+        var padding = new string('x', 70_000);
+
+        using var response = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative),
+            new StringContent($$"""{"version":"4","padding":"{{padding}}"}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_firing_alert_is_202_once_journaled_and_the_worker_moves_one_vm_off_the_host()
+    {
+        using var client = factory.CreateAuthorizedClient();
+
+        using var response = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("firing-hv1.json"));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using var receipt = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, receipt.RootElement.GetProperty("relevant").GetInt32());
+        var alert = (await JournalAsync(client, "alerts")).GetProperty("items").EnumerateArray().Single();
+        Assert.Equal("5c0a1f0e8a0b7d34", alert.GetProperty("fingerprint").GetString());
+        Assert.Equal("firing", alert.GetProperty("status").GetString());
+        Assert.Equal("hv1", alert.GetProperty("host").GetString());
+
+        // The seed's first move: the lightest VM whose move relieves hv1, to the emptiest host.
+        await Eventually.TrueAsync(() => Task.FromResult(factory.Hypervisor.HostOf("vm2") == "hv2"), "vm2 migrated to hv2");
+        await Eventually.TrueAsync(async () => (await JournalAsync(client, "migrations")).GetProperty("items").EnumerateArray()
+            .Any(m => m.GetProperty("outcome").GetString() == "succeeded"), "the migration journaled as succeeded");
+        var metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("rebalancer_migrations_total{result=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("rebalancer_decisions_total{outcome=\"migrate\",reason=\"overloaded\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("rebalancer_domain_migrations_total{domain=\"vm2\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("rebalancer_webhook_requests_total{code=\"202\"} 1", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Repeats_and_concurrent_duplicates_give_one_alert_row_and_one_decision()
+    {
+        using var client = factory.CreateAuthorizedClient();
+
+        var posts = Enumerable.Range(0, 6).Select(_ => client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("firing-hv1.json")));
+        var responses = await Task.WhenAll(posts);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        Assert.Single((await JournalAsync(client, "alerts")).GetProperty("items").EnumerateArray());
+        Assert.Equal(6, (await JournalAsync(client, "receipts")).GetProperty("items").GetArrayLength());
+        await Eventually.TrueAsync(() => Task.FromResult(factory.Hypervisor.Migrations.Count > 0), "a migration");
+        await Task.Delay(500);
+        var decisions = (await JournalAsync(client, "decisions")).GetProperty("items").EnumerateArray()
+            .Where(d => d.GetProperty("kind").GetString() == "relief").ToList();
+        Assert.Single(decisions);
+        Assert.Single(factory.Hypervisor.Migrations);
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_resolved_notification_updates_the_alert()
+    {
+        factory.Metrics.Set(new() { ["hv1"] = 0.5, ["hv2"] = 0.1, ["hv3"] = 0.1 }, new() { [("hv1", "vm1")] = 0.1 });
+        using var client = factory.CreateAuthorizedClient();
+
+        (await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("firing-hv1.json"))).Dispose();
+        using var resolved = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("resolved-hv1.json"));
+
+        Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
+        var alert = (await JournalAsync(client, "alerts")).GetProperty("items").EnumerateArray().Single();
+        Assert.Equal("resolved", alert.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Other_alerts_are_journaled_and_ignored()
+    {
+        using var client = factory.CreateAuthorizedClient();
+
+        using var response = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("other-alert.json"));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using var receipt = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, receipt.RootElement.GetProperty("relevant").GetInt32());
+        await Task.Delay(300);
+        Assert.Empty(factory.Hypervisor.Migrations);
+    }
+
+    [Fact]
+    public async Task When_the_journal_cannot_be_written_it_is_503_so_alertmanager_retries()
+    {
+        using var client = factory.CreateAuthorizedClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode);
+        // Another writer holds the database past the journal's busy timeout (5 s).
+        using var blocker = new SqliteConnection($"Data Source={factory.JournalPath};Pooling=False");
+        blocker.Open();
+        using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE;";
+            begin.ExecuteNonQuery();
+        }
+
+        using var response = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("firing-hv1.json"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        using (var rollback = blocker.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            rollback.ExecuteNonQuery();
+        }
+        Assert.Contains("rebalancer_journal_errors_total 1", await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
+    }
+
+    internal static async Task<JsonElement> JournalAsync(HttpClient client, string kind)
+    {
+        var text = await client.GetStringAsync(new Uri($"/api/v1/journal?kind={kind}", UriKind.Relative));
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+}
