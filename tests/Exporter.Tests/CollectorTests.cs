@@ -78,6 +78,18 @@ public class DomainSampleTests
     }
 
     [Fact]
+    public void A_real_capture_from_the_lab_maps_including_string_valued_keys()
+    {
+        var vm1 = DomainSample.From(Assert.Single(VirshDomstats.Parse(Fixtures.Read("domstats", "lab-vm1-running.txt"))));
+
+        Assert.Equal(("vm1", 1, 1), (vm1.Name, vm1.State, vm1.StateReason));
+        Assert.Equal(31290000000, vm1.CpuTimeNanoseconds);
+        Assert.Equal(131072, vm1.BalloonMaximumKibibytes);
+        Assert.Equal("vnet0", Assert.Single(vm1.Interfaces).Name);
+        Assert.Empty(vm1.Blocks); // the lab's guests boot from kernel and initramfs, with no disk
+    }
+
+    [Fact]
     public void A_shut_off_domain_has_no_cpu_or_rss_samples()
     {
         var lines = Render(Samples()).Split('\n');
