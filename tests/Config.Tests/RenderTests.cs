@@ -53,6 +53,13 @@ public sealed class RenderTests
               labels: {host: hv1}
             - targets: ['10.0.0.9:10179']
             """);
+        var services = temp.Combine("lab services.yml");
+        File.WriteAllText(services, """
+            - targets: ['10.0.0.101']
+              labels: {domain: vm1, url: 'http://10.0.0.101:8080/index.html'}
+            - targets: ['10.0.0.102']
+              labels: {domain: vm2}
+            """);
 
         Tool.RunOk(PrometheusRender,
         [
@@ -62,6 +69,8 @@ public sealed class RenderTests
             "--scrape-interval", "5s",
             "--evaluation-interval", "5s",
             "--targets-file", targets,
+            "--services-file", services,
+            "--blackbox-url", "http://127.0.0.5:29115",
             "--rebalancer-url", "http://127.0.0.2:20180",
             "--alertmanager-url", "http://127.0.0.3:29093/",
             "--prometheus-url", "https://127.0.0.4:29090",
@@ -92,7 +101,9 @@ public sealed class RenderTests
         Assert.Equal(
             Rule.Committed.Select(r => $"{r.Name} {r.Expr} {r.For}").Where(r => !r.StartsWith("HypervisorCpuHigh", StringComparison.Ordinal)).Order(StringComparer.Ordinal),
             rendered.Select(r => $"{r.Name} {r.Expr} {r.For}").Where(r => !r.StartsWith("HypervisorCpuHigh", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
-        Assert.False(Directory.Exists(Path.Combine(output, "targets")), "--targets-file given: no example copy");
+        Assert.Equal([services], jobs["service_http"].Seq("file_sd_configs").Maps().Single().Seq("files").Strings());
+        Assert.Equal([services], jobs["service_icmp"].Seq("file_sd_configs").Maps().Single().Seq("files").Strings());
+        Assert.False(Directory.Exists(Path.Combine(output, "targets")), "--targets-file and --services-file given: no example copy");
 
         Tool.RunOk("promtool", ["check", "config", Path.Combine(output, "prometheus.yml")]);
 
@@ -105,6 +116,29 @@ public sealed class RenderTests
         Assert.Equal("hv1", hosts["10.0.0.1:10179"]);
         Assert.Equal("10.0.0.9", hosts["10.0.0.9:10179"]);
         Assert.All(json.RootElement.EnumerateArray(), t => Assert.Equal("5s", t.GetProperty("labels").GetProperty("__scrape_interval__").GetString()));
+
+        // The probe jobs: the blackbox exporter is scraped with the VM's url (HTTP) or address (ICMP) as target,
+        // the url defaulting to http://<address>/; every target keeps its domain and loses the url label.
+        foreach (var (job, module, expected) in new[]
+        {
+            ("service_http", "http_2xx", new Dictionary<string, string>(StringComparer.Ordinal) { ["vm1"] = "http://10.0.0.101:8080/index.html", ["vm2"] = "http://10.0.0.102/" }),
+            ("service_icmp", "icmp", new Dictionary<string, string>(StringComparer.Ordinal) { ["vm1"] = "10.0.0.101", ["vm2"] = "10.0.0.102" }),
+        })
+        {
+            var probes = Tool.RunOk("promtool", ["check", "service-discovery", "--timeout=2s", Path.Combine(output, "prometheus.yml"), job]);
+            using var probeJson = JsonDocument.Parse(probes.Stdout);
+            var labels = probeJson.RootElement.EnumerateArray().Select(t => t.GetProperty("labels")).ToList();
+            Assert.Equal(2, labels.Count);
+            foreach (var target in labels)
+            {
+                var domain = target.GetProperty("domain").GetString()!;
+                Assert.Equal(expected[domain], target.GetProperty("__param_target").GetString());
+                Assert.Equal(expected[domain], target.GetProperty("instance").GetString());
+                Assert.Equal(module, target.GetProperty("__param_module").GetString());
+                Assert.Equal("127.0.0.5:29115", target.GetProperty("__address__").GetString());
+                Assert.False(target.TryGetProperty("url", out _), $"{job}: the url label is dropped");
+            }
+        }
     }
 
     [Fact]
@@ -166,6 +200,7 @@ public sealed class RenderTests
     [InlineData("--cpu-high-threshold", "80")]
     [InlineData("--rebalancer-url", "127.0.0.1:10180")]
     [InlineData("--alertmanager-url", "http://127.0.0.1:9093/alertmanager")]
+    [InlineData("--blackbox-url", "https://127.0.0.1:9115")]
     [InlineData("--bogus", "1")]
     public void Prometheus_render_refuses_a_bad_flag_naming_it_and_writes_nothing(string flag, string value)
     {

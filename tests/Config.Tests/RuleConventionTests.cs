@@ -9,15 +9,19 @@ namespace Loadshift.Config.Tests;
 public sealed partial class RuleConventionTests
 {
     /// <summary>
-    /// Metric names no project source publishes: Prometheus' own and Alertmanager's. Everything else a rule reads
-    /// must appear as a quoted name in the Exporter's or the Rebalancer's source, so that renaming a metric on
-    /// one side only fails this test.
+    /// Metric names no project source publishes: Prometheus' own, Alertmanager's and the blackbox exporter's
+    /// (the service-quality probes; tests/Dashboards.Tests checks these names against a running blackbox
+    /// exporter). Everything else a rule reads must appear as a quoted name in the Exporter's or the Rebalancer's
+    /// source, so that renaming a metric on one side only fails this test.
     /// </summary>
     private static readonly HashSet<string> OtherPublishedMetrics = new(StringComparer.Ordinal)
     {
         "up",
         "alertmanager_notifications_failed_total",
         "alertmanager_notifications_total",
+        "probe_success",
+        "probe_http_duration_seconds",
+        "probe_icmp_duration_seconds",
     };
 
     private static readonly HashSet<string> PromQlWords = new(StringComparer.Ordinal)
