@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -10,21 +11,21 @@ internal enum MetricType
 }
 
 /// <summary>
-/// Writes the Prometheus text exposition format 0.0.4: HELP and TYPE once per family, then that family's samples,
-/// label values escaped (backslash, double quote, newline), HELP escaped (backslash, newline), numbers in the
-/// invariant culture with NaN, +Inf and -Inf spelled as the format wants.
+/// Writes the Prometheus text exposition format 0.0.4 straight into UTF-8: HELP and TYPE once per family, then
+/// that family's samples, label values escaped (backslash, double quote, newline), HELP escaped (backslash,
+/// newline), numbers in the invariant culture with NaN, +Inf and -Inf spelled as the format wants.
 /// </summary>
 internal sealed class MetricWriter
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-    private readonly StringBuilder _text;
+    private readonly ArrayBufferWriter<byte> _buffer;
     private readonly HashSet<string> _families = new(StringComparer.Ordinal);
-    private string? _family;
+    private byte[] _family = [];
 
-    public MetricWriter(int capacity = 4096) => _text = new StringBuilder(capacity);
+    public MetricWriter(int capacity = 4096) => _buffer = new ArrayBufferWriter<byte>(capacity);
 
-    public int Length => _text.Length;
+    public int Length => _buffer.WrittenCount;
 
     /// <summary>Starts a family. Writing the same family twice would split its samples, so it is refused.</summary>
     public void Family(string name, MetricType type, string help)
@@ -34,33 +35,39 @@ internal sealed class MetricWriter
             throw new InvalidOperationException($"metric family {name} written twice");
         }
 
-        _family = name;
-        _text.Append("# HELP ").Append(name).Append(' ');
-        AppendEscaped(help, escapeQuote: false);
-        _text.Append("\n# TYPE ").Append(name).Append(type == MetricType.Counter ? " counter\n" : " gauge\n");
+        _family = Encoding.UTF8.GetBytes(name);
+        Write("# HELP "u8);
+        Write(_family);
+        Write(" "u8);
+        WriteEscaped(help, escapeQuote: false);
+        Write("\n# TYPE "u8);
+        Write(_family);
+        Write(type == MetricType.Counter ? " counter\n"u8 : " gauge\n"u8);
     }
 
     public void Sample(double value)
     {
-        _text.Append(CurrentFamily);
+        WriteFamilyName();
         EndSample(value);
     }
 
     public void Sample(string label, string labelValue, double value)
     {
-        _text.Append(CurrentFamily).Append('{');
-        AppendLabel(label, labelValue);
-        _text.Append('}');
+        WriteFamilyName();
+        Write("{"u8);
+        WriteLabel(label, labelValue);
+        Write("}"u8);
         EndSample(value);
     }
 
     public void Sample(string label1, string value1, string label2, string value2, double value)
     {
-        _text.Append(CurrentFamily).Append('{');
-        AppendLabel(label1, value1);
-        _text.Append(',');
-        AppendLabel(label2, value2);
-        _text.Append('}');
+        WriteFamilyName();
+        Write("{"u8);
+        WriteLabel(label1, value1);
+        Write(","u8);
+        WriteLabel(label2, value2);
+        Write("}"u8);
         EndSample(value);
     }
 
@@ -75,71 +82,93 @@ internal sealed class MetricWriter
             }
         }
 
-        _text.Append(other._text);
+        Write(other._buffer.WrittenSpan);
     }
 
-    public override string ToString() => _text.ToString();
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.WrittenMemory;
 
-    public byte[] ToUtf8() => Encoding.UTF8.GetBytes(_text.ToString());
+    public override string ToString() => Encoding.UTF8.GetString(_buffer.WrittenSpan);
 
-    private string CurrentFamily => _family ?? throw new InvalidOperationException("Sample before Family");
+    public byte[] ToUtf8() => _buffer.WrittenSpan.ToArray();
 
-    private void AppendLabel(string name, string value)
+    private void WriteFamilyName()
     {
-        _text.Append(name).Append("=\"");
-        AppendEscaped(value, escapeQuote: true);
-        _text.Append('"');
-    }
-
-    private void AppendEscaped(string s, bool escapeQuote)
-    {
-        if (s.AsSpan().IndexOfAny('\\', '\n', '"') < 0)
+        if (_family.Length == 0)
         {
-            _text.Append(s);
-            return;
+            throw new InvalidOperationException("Sample before Family");
         }
 
-        foreach (var c in s)
+        Write(_family);
+    }
+
+    private void Write(ReadOnlySpan<byte> bytes) => _buffer.Write(bytes);
+
+    private void WriteLabel(string name, string value)
+    {
+        WriteString(name);
+        Write("=\""u8);
+        WriteEscaped(value, escapeQuote: true);
+        Write("\""u8);
+    }
+
+    private void WriteString(ReadOnlySpan<char> s)
+    {
+        var span = _buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(s.Length));
+        _buffer.Advance(Encoding.UTF8.GetBytes(s, span));
+    }
+
+    private void WriteEscaped(string s, bool escapeQuote)
+    {
+        var rest = s.AsSpan();
+        while (true)
         {
-            switch (c)
+            var i = escapeQuote ? rest.IndexOfAny('\\', '\n', '"') : rest.IndexOfAny('\\', '\n');
+            if (i < 0)
             {
-                case '\\': _text.Append(@"\\"); break;
-                case '\n': _text.Append(@"\n"); break;
-                case '"' when escapeQuote: _text.Append("\\\""); break;
-                default: _text.Append(c); break;
+                WriteString(rest);
+                return;
             }
+
+            WriteString(rest[..i]);
+            Write(rest[i] switch
+            {
+                '\\' => @"\\"u8,
+                '\n' => @"\n"u8,
+                _ => "\\\""u8,
+            });
+            rest = rest[(i + 1)..];
         }
     }
 
     private void EndSample(double value)
     {
-        _text.Append(' ');
-        AppendValue(_text, value);
-        _text.Append('\n');
+        Write(" "u8);
+        WriteValue(value);
+        Write("\n"u8);
     }
 
-    internal static void AppendValue(StringBuilder text, double value)
+    private void WriteValue(double value)
     {
         if (double.IsNaN(value))
         {
-            text.Append("NaN");
+            Write("NaN"u8);
         }
         else if (double.IsPositiveInfinity(value))
         {
-            text.Append("+Inf");
+            Write("+Inf"u8);
         }
         else if (double.IsNegativeInfinity(value))
         {
-            text.Append("-Inf");
-        }
-        else if (value == Math.Floor(value) && Math.Abs(value) < 9.007199254740992e15)
-        {
-            // Whole numbers below 2^53 (counters in bytes, ticks, requests) print exactly, without an exponent.
-            text.Append(((long)value).ToString(CultureInfo.InvariantCulture));
+            Write("-Inf"u8);
         }
         else
         {
-            text.Append(value.ToString("R", CultureInfo.InvariantCulture));
+            var span = _buffer.GetSpan(32);
+            // Whole numbers below 2^53 (counters in bytes, ticks, requests) print exactly, without an exponent.
+            var written = value == Math.Floor(value) && Math.Abs(value) < 9.007199254740992e15
+                ? ((long)value).TryFormat(span, out var n, default, CultureInfo.InvariantCulture) ? n : 0
+                : value.TryFormat(span, out n, "R", CultureInfo.InvariantCulture) ? n : 0;
+            _buffer.Advance(written);
         }
     }
 }
