@@ -151,18 +151,26 @@ public sealed class RebalanceWorker(
     private async Task<PlanningInput> DecideAsync(PlanningInput input, ClusterSnapshot snapshot, DecisionKind kind, string? host,
         Func<PlanningInput, Decision> plan, CancellationToken cancellationToken)
     {
-        if (host is not null && await SettlingAsync(kind, host, cancellationToken).ConfigureAwait(false))
+        // Relief: one decision per host per window, however often Alertmanager repeats itself.
+        if (host is not null && await SettlingAsync(host, cancellationToken).ConfigureAwait(false)
+            || kind == DecisionKind.Relief && await WithinWindowAsync(kind, host!, cancellationToken).ConfigureAwait(false))
         {
             return input;
         }
         var decision = plan(input);
         if (kind == DecisionKind.ReturnHome)
         {
-            // The return-home check runs every pass; only moves are journaled, and one per home host per window.
-            if (decision.Outcome == DecisionOutcome.NoAction || await SettlingAsync(kind, decision.Host, cancellationToken).ConfigureAwait(false))
+            // Checked every pass: only moves are journaled, once the home host settled from the last one.
+            if (decision.Outcome == DecisionOutcome.NoAction || await SettlingAsync(decision.Host, cancellationToken).ConfigureAwait(false))
             {
                 return input;
             }
+        }
+        // Drains and returns move one domain after another; a repeated no-action or dry-run answer is journaled once per window.
+        if (kind != DecisionKind.Relief && (decision.Outcome == DecisionOutcome.NoAction || policy.DryRun)
+            && await WithinWindowAsync(kind, decision.Host, cancellationToken).ConfigureAwait(false))
+        {
+            return input;
         }
         var dryRun = policy.DryRun && decision.Outcome == DecisionOutcome.Migrate;
         var decisionId = await journal.RecordDecisionAsync(time.GetUtcNow(), decision, policy.DryRun, cancellationToken).ConfigureAwait(false);
@@ -197,21 +205,20 @@ public sealed class RebalanceWorker(
         return input with { InFlight = [.. input.InFlight, started] };
     }
 
-    /// <summary>A host just touched by a migration needs policy.settleTime before its 1m busy ratio shows the
-    /// move; and one decision per host per policy.decisionWindow, however often Alertmanager repeats.</summary>
-    private async Task<bool> SettlingAsync(DecisionKind kind, string host, CancellationToken cancellationToken)
+    /// <summary>A host in a migration, or just touched by one: its 1m busy ratio needs policy.settleTime to show the move.</summary>
+    private async Task<bool> SettlingAsync(string host, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         if (tracker.Touches(host))
         {
             return true;
         }
-        if (await journal.GetLastMigrationEndAsync(host, cancellationToken).ConfigureAwait(false) is { } ended && now - ended < policy.SettleTime)
-        {
-            return true;
-        }
-        return await journal.GetLastDecisionAtAsync(kind, host, cancellationToken).ConfigureAwait(false) is { } last && now - last < policy.DecisionWindow;
+        return await journal.GetLastMigrationEndAsync(host, cancellationToken).ConfigureAwait(false) is { } ended
+            && time.GetUtcNow() - ended < policy.SettleTime;
     }
+
+    private async Task<bool> WithinWindowAsync(DecisionKind kind, string host, CancellationToken cancellationToken) =>
+        await journal.GetLastDecisionAtAsync(kind, host, cancellationToken).ConfigureAwait(false) is { } last
+        && time.GetUtcNow() - last < policy.DecisionWindow;
 
     private void UpdateGauges(ClusterSnapshot snapshot, PlanningInput input)
     {

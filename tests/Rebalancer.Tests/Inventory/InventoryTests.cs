@@ -1,0 +1,108 @@
+using Loadshift.Rebalancer.Inventory;
+
+namespace Loadshift.Rebalancer.Tests.Inventory;
+
+public sealed class InventoryTests
+{
+    [Theory]
+    [InlineData("90s", 90)]
+    [InlineData("5m", 300)]
+    [InlineData("1h30m", 5400)]
+    [InlineData("250ms", 0.25)]
+    [InlineData("00:02:00", 120)]
+    public void Durations_read_as_prometheus_writes_them_or_as_timespans(string text, double seconds)
+    {
+        DurationConverter.Register();
+        var value = (TimeSpan)System.ComponentModel.TypeDescriptor.GetConverter(typeof(TimeSpan)).ConvertFromInvariantString(text)!;
+
+        Assert.Equal(seconds, value.TotalSeconds, 6);
+    }
+
+    [Fact]
+    public void Yaml_becomes_configuration_keys_with_list_indices()
+    {
+        var data = YamlConfigurationProvider.Parse(new StringReader("""
+            policy:
+              highWatermark: 0.85
+              virshFlags: [--p2p, --auto-converge]
+            hosts:
+              - name: hv1
+                home: [vm1]
+            pinned: ~
+            """), "test.yaml");
+
+        Assert.Equal("0.85", data["policy:highWatermark"]);
+        Assert.Equal("--auto-converge", data["policy:virshFlags:1"]);
+        Assert.Equal("hv1", data["hosts:0:name"]);
+        Assert.Equal("vm1", data["hosts:0:home:0"]);
+        Assert.Null(data["pinned"]);
+    }
+
+    [Fact]
+    public void Broken_yaml_names_the_file_line_and_column()
+    {
+        var error = Assert.Throws<InvalidDataException>(() =>
+            YamlConfigurationProvider.Parse(new StringReader("hosts:\n  - name: hv1\n   bad: [\n"), "inventory.yaml"));
+
+        Assert.StartsWith("inventory.yaml:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_policy_values_are_reported_by_their_key()
+    {
+        var result = new PolicyOptionsValidator().Validate(null, new PolicyOptions
+        {
+            HighWatermark = 1.5,
+            LowWatermark = 0.9,
+            MaxMigrationsInFlight = 0,
+            ReturnHomeAfter = TimeSpan.Zero,
+            VirshFlags = ["p2p"],
+        });
+
+        Assert.True(result.Failed);
+        var failures = string.Join('\n', result.Failures!);
+        Assert.Contains("policy.highWatermark", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.maxMigrationsInFlight", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.returnHomeAfter", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.virshFlags", failures, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_hosts_are_reported_by_index_and_key()
+    {
+        var result = new InventoryOptionsValidator().Validate(null, new InventoryOptions
+        {
+            Hosts =
+            [
+                new InventoryHost { Name = "hv1", LibvirtUri = "qemu+tcp://10.0.0.1/system", CpuCapacity = 2, Home = ["vm1"] },
+                new InventoryHost { Name = "hv1", LibvirtUri = "not a uri", CpuCapacity = 0, Home = ["vm1"] },
+            ],
+        });
+
+        var failures = string.Join('\n', result.Failures!);
+        Assert.Contains("hosts[1].name 'hv1' appears twice", failures, StringComparison.Ordinal);
+        Assert.Contains("hosts[1].libvirtUri", failures, StringComparison.Ordinal);
+        Assert.Contains("hosts[1].cpuCapacity", failures, StringComparison.Ordinal);
+        Assert.Contains("hosts[1].home: domain 'vm1' already has home host 'hv1'", failures, StringComparison.Ordinal);
+        Assert.Contains("hosts: at least one host", string.Join('\n', new InventoryOptionsValidator().Validate(null, new InventoryOptions()).Failures!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_token_file_is_reported_by_its_key()
+    {
+        var result = new WebhookOptionsValidator().Validate(null, new WebhookOptions { TokenFile = "/nonexistent/token" });
+
+        Assert.Contains("webhook.tokenFile '/nonexistent/token' does not exist", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_command_line_takes_config_and_dry_run_and_passes_the_rest_on()
+    {
+        var parsed = StartupArguments.Parse(["--config", "inv.yaml", "--dry-run", "--urls", "http://127.0.0.1:1"]);
+
+        Assert.Equal("inv.yaml", parsed.ConfigPath);
+        Assert.True(parsed.DryRun);
+        Assert.Equal(["--urls", "http://127.0.0.1:1"], parsed.Rest);
+        Assert.Throws<ArgumentException>(() => StartupArguments.Parse(["--config"]));
+    }
+}

@@ -1,0 +1,174 @@
+using Loadshift.Rebalancer.Journal;
+using Loadshift.Rebalancer.Planning;
+using Loadshift.Rebalancer.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Loadshift.Rebalancer.Tests.Journal;
+
+/// <summary>The journal on a real SQLite file across a "crash": an instance that dies with a migration running,
+/// and a new one that opens the same file and settles it from what libvirt reports, never by guessing.</summary>
+public sealed class JournalRecoveryTests : IDisposable
+{
+    private static readonly MigrationPlan Plan = new("vm2", "hv1", "hv2", 0.3, 128 << 20, 0.9, 0.6, 0.1, 0.4);
+    private readonly TempDirectory directory = new();
+    private readonly FakeHypervisor hypervisor = new();
+
+    private string DbPath => directory.File("journal.db");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        directory.Dispose();
+    }
+
+    /// <summary>The first process: journals the decision and the migration start, then dies.</summary>
+    private async Task<long> CrashMidMigrationAsync()
+    {
+        var before = new Components(DbPath, hypervisor);
+        await before.Journal.InitializeAsync(CancellationToken.None);
+        var decision = new Decision(DecisionKind.Relief, "hv1", DecisionOutcome.Migrate, Reasons.Overloaded, "test", Plan);
+        var decisionId = await before.Journal.RecordDecisionAsync(DateTimeOffset.UtcNow, decision, false, CancellationToken.None);
+        var id = await before.Journal.StartMigrationAsync(DateTimeOffset.UtcNow, decisionId, DecisionKind.Relief, Plan, CancellationToken.None);
+        // Gone without a goodbye: no FinishMigration, no Dispose; the pooled connections are dropped.
+        SqliteConnection.ClearAllPools();
+        return id;
+    }
+
+    private async Task<(Components After, MigrationRecord Migration)> RestartAsync(long id)
+    {
+        var after = new Components(DbPath, hypervisor);
+        await after.Journal.InitializeAsync(CancellationToken.None);
+        await after.Executor.SettleInterruptedAsync(CancellationToken.None);
+        var migration = (await after.Journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items.Single(m => m.Id == id);
+        return (after, migration);
+    }
+
+    [Fact]
+    public async Task The_journal_is_in_WAL_mode_and_keeps_what_was_committed()
+    {
+        var id = await CrashMidMigrationAsync();
+
+        using var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        connection.Open();
+        using var mode = connection.CreateCommand();
+        mode.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", mode.ExecuteScalar() as string);
+        var (_, migration) = await RestartAsync(id);
+        Assert.Equal("vm2", migration.Domain);
+    }
+
+    [Fact]
+    public async Task A_migration_cut_short_that_libvirt_shows_on_the_target_is_settled_as_succeeded()
+    {
+        var id = await CrashMidMigrationAsync();
+        hypervisor.Place("vm2", "hv2");
+
+        var (after, migration) = await RestartAsync(id);
+
+        Assert.Equal(MigrationOutcomes.Succeeded, migration.Outcome);
+        Assert.Equal("hv2", migration.Placement);
+        Assert.Contains("settled after a restart", migration.Note, StringComparison.Ordinal);
+        // It counts for the cooldown and for "last moved returns first".
+        var history = await after.Journal.GetDomainHistoryAsync(DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None);
+        Assert.Equal(1, history["vm2"].RecentMigrations);
+    }
+
+    [Fact]
+    public async Task A_migration_cut_short_that_libvirt_shows_on_the_source_is_settled_as_failed()
+    {
+        var id = await CrashMidMigrationAsync();
+        hypervisor.Place("vm2", "hv1");
+
+        var (_, migration) = await RestartAsync(id);
+
+        Assert.Equal(MigrationOutcomes.Failed, migration.Outcome);
+        Assert.Equal("hv1", migration.Placement);
+    }
+
+    [Fact]
+    public async Task While_a_host_does_not_answer_the_migration_stays_unsettled_and_is_settled_later()
+    {
+        var id = await CrashMidMigrationAsync();
+        hypervisor.Place("vm2", "hv2");
+        hypervisor.Unreachable.Add("hv2");
+
+        var (after, migration) = await RestartAsync(id);
+        Assert.Equal(MigrationOutcomes.Running, migration.Outcome);
+
+        hypervisor.Unreachable.Clear();
+        Assert.Equal(1, await after.Executor.SettleInterruptedAsync(CancellationToken.None));
+        Assert.Empty(await after.Journal.GetRunningMigrationsAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_transaction_open_at_the_crash_leaves_nothing_behind()
+    {
+        var journal = new Components(DbPath, hypervisor).Journal;
+        await journal.InitializeAsync(CancellationToken.None);
+        using (var dying = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            dying.Open();
+            using var transaction = dying.BeginTransaction();
+            using var insert = dying.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO homes (domain, home_host, origin, recorded_at) VALUES ('ghost', 'hv9', 'x', 'x');";
+            insert.ExecuteNonQuery();
+            // Closed without a commit, as a killed process would.
+        }
+
+        var homes = await journal.GetHomesAsync(CancellationToken.None);
+
+        Assert.False(homes.ContainsKey("ghost"));
+    }
+
+    [Fact]
+    public async Task Home_hosts_from_the_inventory_win_over_first_sightings_and_survive_a_restart()
+    {
+        var journal = new Components(DbPath, hypervisor).Journal;
+        await journal.InitializeAsync(CancellationToken.None);
+        await journal.SetHomesAsync([("vm1", "hv2")], "first_seen", overwrite: false, DateTimeOffset.UtcNow, CancellationToken.None);
+        await journal.SetHomesAsync([("vm1", "hv1")], "inventory", overwrite: true, DateTimeOffset.UtcNow, CancellationToken.None);
+        await journal.SetHomesAsync([("vm1", "hv3")], "first_seen", overwrite: false, DateTimeOffset.UtcNow, CancellationToken.None);
+        SqliteConnection.ClearAllPools();
+
+        var reopened = new Components(DbPath, hypervisor).Journal;
+        await reopened.InitializeAsync(CancellationToken.None);
+        var home = (await reopened.GetHomesAsync(CancellationToken.None))["vm1"];
+
+        Assert.Equal(("hv1", "inventory"), (home.HomeHost, home.Origin));
+    }
+
+    [Fact]
+    public async Task Maintenance_survives_a_restart()
+    {
+        var journal = new Components(DbPath, hypervisor).Journal;
+        await journal.InitializeAsync(CancellationToken.None);
+        await journal.SetMaintenanceAsync("hv2", true, DateTimeOffset.UtcNow, "api", CancellationToken.None);
+        SqliteConnection.ClearAllPools();
+
+        var reopened = new Components(DbPath, hypervisor).Journal;
+        await reopened.InitializeAsync(CancellationToken.None);
+
+        Assert.Contains("hv2", await reopened.GetMaintenanceAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Pages_run_newest_first_and_chain()
+    {
+        var journal = new Components(DbPath, hypervisor).Journal;
+        await journal.InitializeAsync(CancellationToken.None);
+        for (var i = 0; i < 5; i++)
+        {
+            await journal.RecordDecisionAsync(DateTimeOffset.UtcNow, Decision.NoAction(DecisionKind.Relief, $"hv{i}", Reasons.NotOverloaded, "x"), false, CancellationToken.None);
+        }
+
+        var first = await journal.ListDecisionsAsync(null, 2, CancellationToken.None);
+        var second = await journal.ListDecisionsAsync(first.NextBefore, 2, CancellationToken.None);
+        var last = await journal.ListDecisionsAsync(second.NextBefore, 2, CancellationToken.None);
+
+        Assert.Equal(["hv4", "hv3"], first.Items.Select(d => d.Host));
+        Assert.Equal(["hv2", "hv1"], second.Items.Select(d => d.Host));
+        Assert.Equal(["hv0"], last.Items.Select(d => d.Host));
+        Assert.Null(last.NextBefore);
+    }
+}
