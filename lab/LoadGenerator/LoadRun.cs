@@ -10,6 +10,7 @@ internal sealed record TargetResult(
     int Succeeded,
     int Failed,
     int Skipped,
+    int Slow,
     double ThroughputPerSecond,
     LatencySummary Latency,
     IReadOnlyDictionary<string, int> Errors);
@@ -55,7 +56,7 @@ internal sealed class LoadRun(Options options, HttpClient client, TimeProvider t
         var errors = new Dictionary<string, int>(StringComparer.Ordinal);
         var inFlight = new List<Task>();
         var gate = new Lock();
-        int sent = 0, succeeded = 0, failed = 0, skipped = 0;
+        int sent = 0, succeeded = 0, failed = 0, skipped = 0, slow = 0;
         var total = (int)Math.Floor(options.Duration.TotalSeconds * options.RatePerVm);
         var start = time.GetTimestamp();
 
@@ -84,9 +85,12 @@ internal sealed class LoadRun(Options options, HttpClient client, TimeProvider t
             inFlight.Add(SendAsync());
         }
         await Task.WhenAll(inFlight).ConfigureAwait(false);
-        var elapsed = time.GetElapsedTime(start);
+        // Over the run's whole length: requests still open at the end stretch it, an early stop shortens it.
+        var elapsed = cancellationToken.IsCancellationRequested
+            ? time.GetElapsedTime(start)
+            : TimeSpan.FromTicks(Math.Max(time.GetElapsedTime(start).Ticks, options.Duration.Ticks));
 
-        return new TargetResult(vm.Name, url.ToString(), sent, succeeded, failed, skipped,
+        return new TargetResult(vm.Name, url.ToString(), sent, succeeded, failed, skipped, slow,
             elapsed > TimeSpan.Zero ? succeeded / elapsed.TotalSeconds : 0, LatencySummary.Of(latencies), errors);
 
         async Task SendAsync()
@@ -115,6 +119,10 @@ internal sealed class LoadRun(Options options, HttpClient client, TimeProvider t
                 {
                     succeeded++;
                     latencies.Add(milliseconds);
+                    if (milliseconds > options.Slow.TotalMilliseconds)
+                    {
+                        slow++;
+                    }
                 }
                 else
                 {

@@ -10,6 +10,7 @@ internal sealed record Options(
     TimeSpan Duration,
     TimeSpan Timeout,
     int MaxInFlightPerVm,
+    TimeSpan Slow,
     bool Json,
     string StateFile)
 {
@@ -21,12 +22,13 @@ internal sealed record Options(
 
     public const string Usage = """
         usage: lab/load [--vm vm1,vm2 | --all] [--rate N] [--duration 30s] [--static | --path /cgi-bin/burn]
-                        [--timeout 5s] [--max-in-flight 32] [--json] [--state lab/.state/lab.json]
+                        [--timeout 5s] [--slow 500ms] [--max-in-flight 32] [--json] [--state lab/.state/lab.json]
           --vm NAMES         VMs of the lab to load (names from lab.json), comma separated; --all for every VM
           --rate N           requests per second sent to each VM (open loop: sent on schedule, not after answers)
           --duration T       how long to send (30s, 2m, 500ms or seconds); at most 10m
           --path P           the path requested (default /cgi-bin/burn, the CPU-burning CGI); --static for /
           --timeout T        a request not answered within T counts as failed (default 5s)
+          --slow T           a successful request that took longer than T is counted as slow (default 500ms)
           --max-in-flight N  requests open at once per VM; a request due while N are open is skipped and counted
           --json             print the result as JSON instead of a table
         """;
@@ -40,6 +42,7 @@ internal sealed record Options(
         var duration = TimeSpan.FromSeconds(30);
         var timeout = TimeSpan.FromSeconds(5);
         var maxInFlight = 32;
+        var slow = TimeSpan.FromMilliseconds(500);
         var json = false;
         string? state = null;
 
@@ -63,6 +66,9 @@ internal sealed record Options(
                     break;
                 case "--timeout":
                     timeout = ParseDuration(arg, Value());
+                    break;
+                case "--slow":
+                    slow = ParseDuration(arg, Value());
                     break;
                 case "--path":
                     path = Value();
@@ -112,7 +118,7 @@ internal sealed record Options(
         }
 
         return new Options(all ? [] : vms.Distinct(StringComparer.Ordinal).ToList(), path, rate, duration, timeout,
-            maxInFlight, json, state ?? DefaultStateFile());
+            maxInFlight, slow, json, state ?? DefaultStateFile());
     }
 
     /// <summary>30s, 2m, 500ms, 1h or plain seconds.</summary>
