@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Loadshift.Rebalancer.Execution;
+using Loadshift.Rebalancer.Inventory;
+using Loadshift.Rebalancer.Journal;
+using Loadshift.Rebalancer.Planning;
+using Loadshift.Rebalancer.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Loadshift.Rebalancer.Tests.Lab;
+
+/// <summary>The executor against two real libvirt hosts of the lab: virsh migrate --live from hv1 to hv2 and
+/// back, placement verified with libvirt after each. Needs the lab (lab/up); leaves every VM on its home host.</summary>
+[Trait("Category", "Lab")]
+public sealed class LabExecutorTests : IDisposable
+{
+    private readonly TempDirectory directory = new();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        directory.Dispose();
+    }
+
+    [Fact]
+    public async Task A_vm_goes_live_from_hv1_to_hv2_and_back_with_placement_verified_by_libvirt()
+    {
+        var lab = LabState.Load();
+        var inventory = new InventoryOptions
+        {
+            Hosts = [.. lab.Hosts.Select(h => new InventoryHost { Name = h.Name, LibvirtUri = h.LibvirtUri, CpuCapacity = h.CpuQuota, MemoryBytes = h.MemoryBytes })],
+        };
+        var hv1 = inventory.FindHost("hv1") ?? throw new InvalidOperationException("lab.json has no hv1");
+        var hv2 = inventory.FindHost("hv2") ?? throw new InvalidOperationException("lab.json has no hv2");
+        var virsh = new VirshHypervisor(new ProcessCommandRunner(TimeProvider.System), Options.Create(new LibvirtOptions()), NullLogger<VirshHypervisor>.Instance);
+        var policy = new PolicyOptions { MigrationTimeout = TimeSpan.FromMinutes(2) };
+        var components = new Components(directory.File("journal.db"), virsh, policy: policy, inventory: inventory);
+        await components.Journal.InitializeAsync(CancellationToken.None);
+
+        var running = await virsh.ListRunningDomainsAsync(hv1, CancellationToken.None);
+        var domain = lab.Vms.Where(v => v.HomeHost == "hv1").Select(v => v.Name).LastOrDefault(running.Contains)
+            ?? throw new InvalidOperationException($"No lab VM runs on its home host hv1 (hv1 runs: {string.Join(", ", running)}). Run lab/up to put them home.");
+
+        var away = new MigrationPlan(domain, "hv1", "hv2", 0, 0, 0, 0, 0, 0);
+        try
+        {
+            var there = await components.Executor.ExecuteAsync(DecisionKind.Relief, away, null, CancellationToken.None);
+            Assert.True(there.Outcome == MigrationOutcomes.Succeeded, $"{domain} hv1 -> hv2: {there.Outcome} ({there.Note}) {there.Stderr}");
+            Assert.Equal("hv2", there.Placement);
+            Assert.True((await virsh.GetDomainPresenceAsync(hv2, domain, CancellationToken.None)).Running);
+            Assert.False((await virsh.GetDomainPresenceAsync(hv1, domain, CancellationToken.None)).Defined);
+            Assert.InRange(there.Duration, TimeSpan.Zero, TimeSpan.FromMinutes(1));
+        }
+        finally
+        {
+            // Home again whatever happened above, when the domain is on hv2.
+            if ((await virsh.GetDomainPresenceAsync(hv2, domain, CancellationToken.None)).Defined)
+            {
+                var back = await components.Executor.ExecuteAsync(DecisionKind.ReturnHome,
+                    new MigrationPlan(domain, "hv2", "hv1", 0, 0, 0, 0, 0, 0), null, CancellationToken.None);
+                Assert.True(back.Outcome == MigrationOutcomes.Succeeded, $"{domain} hv2 -> hv1: {back.Outcome} ({back.Note}) {back.Stderr}");
+            }
+        }
+        Assert.True((await virsh.GetDomainPresenceAsync(hv1, domain, CancellationToken.None)).Running);
+        Assert.False((await virsh.GetDomainPresenceAsync(hv2, domain, CancellationToken.None)).Defined);
+        var journaled = (await components.Journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items;
+        Assert.Equal(2, journaled.Count);
+        Assert.All(journaled, m => Assert.Equal(MigrationOutcomes.Succeeded, m.Outcome));
+        Assert.Equal(2, components.Metrics.Migrations.Value("succeeded"));
+    }
+
+    /// <summary>lab/.state/lab.json as lab/up writes it (LOADSHIFT_LAB_STATE overrides the path).</summary>
+    private sealed record LabState(IReadOnlyList<LabHost> Hosts, IReadOnlyList<LabVm> Vms)
+    {
+        private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+        public static LabState Load()
+        {
+            var path = Environment.GetEnvironmentVariable("LOADSHIFT_LAB_STATE") is { Length: > 0 } set
+                ? set
+                : Path.Combine(RepositoryRoot(), "lab", ".state", "lab.json");
+            if (!File.Exists(path))
+            {
+                Assert.Fail($"The lab is not up: {path} is missing. Run lab/up first (the project's test script does), or leave out -- filter Category!=Lab.");
+            }
+            return JsonSerializer.Deserialize<LabState>(File.ReadAllText(path), Json)
+                ?? throw new InvalidDataException($"{path} is empty");
+        }
+
+        private static string RepositoryRoot()
+        {
+            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "Stack.sln")))
+                {
+                    return directory.FullName;
+                }
+            }
+            throw new InvalidOperationException($"No Stack.sln above {AppContext.BaseDirectory}");
+        }
+    }
+
+    private sealed record LabHost(string Name, string LibvirtUri, double CpuQuota, long MemoryBytes);
+
+    private sealed record LabVm(string Name, string HomeHost);
+}
