@@ -6,6 +6,7 @@ namespace Loadshift.Rebalancer.Benchmarks;
 /// <summary>One planning step for a cluster of 200 hosts and 10,000 domains (target: median under 50 ms).
 /// Host 0 is overloaded with 50 domains; a tenth of the domains are away from home; 3 migrations in flight.</summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class PlannerBenchmarks
 {
     private PlanningInput input = null!;

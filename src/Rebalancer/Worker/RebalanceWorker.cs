@@ -32,9 +32,6 @@ public sealed class RebalanceWorker(
     private readonly List<Task> migrations = [];
     private CancellationToken stopping;
 
-    /// <summary>Set at the end of every pass; tests wait on it.</summary>
-    public long Passes { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         stopping = stoppingToken;
@@ -105,7 +102,6 @@ public sealed class RebalanceWorker(
         }
         finally
         {
-            Passes++;
             passGate.Release();
         }
     }
