@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+
+namespace Loadshift.Dashboards.Tests;
+
+/// <summary>
+/// The dashboards against the running lab with load applied: this test starts its own Prometheus (rendered by
+/// prometheus/render with the lab's exporters and services) and blackbox exporter on free loopback ports, runs
+/// lab/load against every VM, and queries every panel, annotation and recording rule until each returns at least
+/// one series. Then grafana/render-png draws the main panels from the same Prometheus.
+/// </summary>
+[Trait("Category", "Lab")]
+public sealed partial class LabDataTests(ITestOutputHelper output)
+{
+    // Short intervals so that rates exist within seconds; $__rate_interval as Grafana computes it for a 5s
+    // scrape interval (at least 4 scrapes), rounded up.
+    private const string ScrapeInterval = "5s";
+    private const string RateInterval = "30s";
+    private static readonly TimeSpan MinimumLoad = TimeSpan.FromSeconds(40);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(150);
+
+    /// <summary>
+    /// Metrics the lab cannot produce yet, with the reason. Each entry is checked to still be absent from the
+    /// lab's exporters: once the lab produces the metric, the entry fails the test and must be removed.
+    /// </summary>
+    private static readonly Dictionary<string, string> LabGaps = new(StringComparer.Ordinal)
+    {
+        ["libvirt_domain_block_read_requests_total"] = "the lab's VMs boot from kernel + initrd and have no disk",
+        ["libvirt_domain_block_write_requests_total"] = "the lab's VMs boot from kernel + initrd and have no disk",
+    };
+
+    [Fact]
+    public async Task Every_panel_and_recording_rule_has_data_from_the_loaded_lab()
+    {
+        Assert.True(File.Exists(Repository.LabState),
+            $"{Repository.LabState} is missing: the lab is not up. Run lab/up (tests/run brings it up) and run this test again.");
+        using var lab = JsonDocument.Parse(File.ReadAllText(Repository.LabState));
+        using var temp = new TempDirectory();
+        WriteTargets(lab.RootElement, temp.Combine("targets.yml"), temp.Combine("services.yml"));
+
+        var prometheusPort = Net.FreePort();
+        var blackboxPort = Net.FreePort();
+        var prometheusUrl = $"http://127.0.0.1:{prometheusPort}";
+        Tool.RunOk(Path.Combine(Repository.Prometheus, "render"),
+        [
+            temp.Combine("prometheus"),
+            "--scrape-interval", ScrapeInterval, "--evaluation-interval", ScrapeInterval,
+            "--targets-file", temp.Combine("targets.yml"),
+            "--services-file", temp.Combine("services.yml"),
+            "--blackbox-url", $"http://127.0.0.1:{blackboxPort}",
+            "--prometheus-url", prometheusUrl,
+            // Nothing listens there: this Prometheus's alerts (HypervisorCpuHigh under the load) reach no
+            // Alertmanager, so they move no VM. The Rebalancer keeps its default address: when one runs, it is scraped.
+            "--alertmanager-url", $"http://127.0.0.1:{Net.FreePort()}",
+        ]);
+
+        using var blackbox = new BackgroundProcess("prometheus-blackbox-exporter",
+            [$"--config.file={Repository.BlackboxConfig}", $"--web.listen-address=127.0.0.1:{blackboxPort}"], temp.Path);
+        using var prometheus = new BackgroundProcess("prometheus",
+        [
+            $"--config.file={temp.Combine("prometheus", "prometheus.yml")}",
+            $"--storage.tsdb.path={temp.Combine("data")}",
+            $"--web.listen-address=127.0.0.1:{prometheusPort}",
+        ], temp.Path);
+        await Net.WaitUntilReadyAsync($"http://127.0.0.1:{blackboxPort}/-/healthy", blackbox, TimeSpan.FromSeconds(30));
+        await Net.WaitUntilReadyAsync($"{prometheusUrl}/-/ready", prometheus, TimeSpan.FromSeconds(30));
+
+        // The seed's load: every VM's CGI burns CPU, so its host runs busy and the services slow down.
+        var started = Stopwatch.StartNew();
+        using var load = new BackgroundProcess(Path.Combine(Repository.Root, "lab", "load"),
+            ["--all", "--rate", "2", "--duration", "240s"], Repository.Root);
+
+        var rebalancerQueries = new List<Query>();
+        var gapQueries = new List<(Query Query, string Metric)>();
+        var required = new List<Query>();
+        foreach (var query in await SubstitutedQueriesAsync(prometheusUrl))
+        {
+            var names = PromQl.MetricNames(query.Expr);
+            var gap = names.FirstOrDefault(LabGaps.ContainsKey);
+            if (names.Any(n => n.StartsWith("rebalancer_", StringComparison.Ordinal)) || query.Expr.Contains("job=\"rebalancer\"", StringComparison.Ordinal))
+            {
+                rebalancerQueries.Add(query);
+            }
+            else if (gap is not null)
+            {
+                gapQueries.Add((query, gap));
+            }
+            else
+            {
+                required.Add(query);
+            }
+        }
+
+        List<Query> empty;
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            Assert.False(prometheus.HasExited, $"prometheus exited:\n{prometheus.Output}");
+            empty = [];
+            foreach (var query in required)
+            {
+                if (await SeriesAsync(prometheusUrl, query.Expr) == 0)
+                {
+                    empty.Add(query);
+                }
+            }
+
+            if ((empty.Count == 0 && started.Elapsed >= MinimumLoad) || started.Elapsed >= Deadline)
+            {
+                break;
+            }
+        }
+
+        Assert.True(empty.Count == 0,
+            $"{empty.Count} of {required.Count} queries returned no series after {started.Elapsed:g} of load:\n" +
+            string.Join('\n', empty.Select(q => $"{q}: {q.Expr}")) + $"\n--- lab/load\n{load.Output}");
+
+        foreach (var (query, metric) in gapQueries)
+        {
+            Assert.True(await SeriesAsync(prometheusUrl, $"count({metric})") == 0,
+                $"The lab now publishes {metric}: remove it from LabGaps ({LabGaps[metric]}) so that {query} must have data.");
+        }
+
+        var report = new StringBuilder();
+        report.AppendLine($"{required.Count} queries with data after {started.Elapsed:g} of load.");
+        report.AppendLine($"Rebalancer queries ({rebalancerQueries.Count}), parsed and checked against src/Rebalancer only:");
+        foreach (var query in rebalancerQueries)
+        {
+            report.AppendLine($"  {query}: {await SeriesAsync(prometheusUrl, query.Expr)} series");
+        }
+
+        report.AppendLine($"Queries without data because of a lab gap ({gapQueries.Count}):");
+        foreach (var (query, metric) in gapQueries)
+        {
+            report.AppendLine($"  {query}: {metric}: {LabGaps[metric]}");
+        }
+
+        output.WriteLine(report.ToString());
+
+        // The pictures, from the same data.
+        var pictures = temp.Combine("pictures");
+        var render = Tool.Run(Repository.RenderPng,
+            [prometheusUrl, pictures, "--range", "3m", "--step", ScrapeInterval, "--rate-interval", RateInterval],
+            timeout: TimeSpan.FromMinutes(2));
+        Assert.True(render.ExitCode == 0, render.ToString());
+        foreach (var name in new[] { "host-busy", "domain-cpu", "memory", "throughput", "probe-delay", "icmp-delay" })
+        {
+            var png = File.ReadAllBytes(Path.Combine(pictures, $"{name}.png"));
+            Assert.True(png.Length > 5000 && png.AsSpan(1, 3).SequenceEqual("PNG"u8), $"{name}.png is not a drawn PNG");
+        }
+    }
+
+    /// <summary>The lab's exporters (one target per host, labelled host) and services (one entry per VM: address,
+    /// domain, url) in the file_sd formats that prometheus.yml documents.</summary>
+    private static void WriteTargets(JsonElement lab, string targetsFile, string servicesFile)
+    {
+        var targets = new StringBuilder();
+        foreach (var host in lab.GetProperty("hosts").EnumerateArray())
+        {
+            var address = new Uri(host.GetProperty("exporterUrl").GetString()!).Authority;
+            targets.Append($"- targets: ['{address}']\n  labels: {{host: '{host.GetProperty("name").GetString()}'}}\n");
+        }
+
+        var services = new StringBuilder();
+        foreach (var vm in lab.GetProperty("vms").EnumerateArray())
+        {
+            services.Append($"- targets: ['{vm.GetProperty("address").GetString()}']\n" +
+                            $"  labels: {{domain: '{vm.GetProperty("name").GetString()}', url: '{vm.GetProperty("url").GetString()}'}}\n");
+        }
+
+        File.WriteAllText(targetsFile, targets.ToString());
+        File.WriteAllText(servicesFile, services.ToString());
+    }
+
+    /// <summary>Every dashboard query with its variables set as Grafana would set them from this Prometheus (first
+    /// value of a single-valued variable, every value of a multi-valued one), and every recording rule: its
+    /// expression and its recorded name. Alerts are conditions (no series is their normal state): parsed only.</summary>
+    private async Task<List<Query>> SubstitutedQueriesAsync(string prometheusUrl)
+    {
+        // The variables' label values need the first scrapes and probes.
+        await Task.Delay(TimeSpan.FromSeconds(12));
+        var queries = new List<Query>();
+        foreach (var dashboard in Dashboard.Committed)
+        {
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var variable in dashboard.Variables)
+            {
+                var (selector, label) = PromQl.LabelValues(variable.Query);
+                var found = await LabelValuesAsync(prometheusUrl, PromQl.Substitute(selector, values), label);
+                Assert.True(found.Count > 0, $"{dashboard}: variable ${variable.Name} ({variable.Query}) has no values");
+                values[variable.Name] = variable.Multi || variable.IncludeAll
+                    ? "(" + string.Join('|', found.Select(Regex.Escape)) + ")"
+                    : found[0];
+                output.WriteLine($"{dashboard}: ${variable.Name} = {values[variable.Name]}");
+            }
+
+            queries.AddRange(dashboard.Queries.Select(q => q with { Expr = PromQl.Substitute(q.Expr, values, RateInterval) }));
+        }
+
+        foreach (var rule in Rules.Committed.Where(r => r.IsRecording))
+        {
+            queries.Add(new Query(rule.File, $"record {rule.Name} (expression)", rule.Expr));
+            queries.Add(new Query(rule.File, $"record {rule.Name} (recorded)", rule.Name));
+        }
+
+        return queries;
+    }
+
+    private static async Task<List<string>> LabelValuesAsync(string prometheusUrl, string selector, string label)
+    {
+        var url = $"{prometheusUrl}/api/v1/label/{label}/values" + (selector.Length > 0 ? $"?match[]={Uri.EscapeDataString(selector)}" : "");
+        using var json = JsonDocument.Parse(await Net.Http.GetStringAsync(url));
+        return [.. json.RootElement.GetProperty("data").EnumerateArray().Select(v => v.GetString()!).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>How many series an instant query returns now; fails on a query Prometheus rejects.</summary>
+    private static async Task<int> SeriesAsync(string prometheusUrl, string expr)
+    {
+        using var response = await Net.Http.PostAsync($"{prometheusUrl}/api/v1/query",
+            new FormUrlEncodedContent([new KeyValuePair<string, string>("query", expr)]));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{expr}\n{body}");
+        using var json = JsonDocument.Parse(body);
+        var data = json.RootElement.GetProperty("data");
+        return data.GetProperty("resultType").GetString() switch
+        {
+            "vector" or "matrix" => data.GetProperty("result").GetArrayLength(),
+            _ => 1,
+        };
+    }
+}
