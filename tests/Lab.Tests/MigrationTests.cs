@@ -1,0 +1,80 @@
+using Xunit.Abstractions;
+
+namespace Loadshift.Lab.Tests;
+
+/// <summary>A VM that serves HTTP migrates live between hosts, and back, with few failed probes.</summary>
+[Collection(SharedLab.Name)]
+[Trait("Category", "Lab")]
+public sealed class MigrationTests(ITestOutputHelper output)
+{
+    // Probes go every 100 ms with a 1 s timeout. Measured: 0 to 5 failed per migration on an idle lab (docs/lab.md);
+    // 15 is 1.5 s without an answer, well above that and still far below a VM lost for good.
+    private const int MaxFailedProbes = 15;
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    [Fact]
+    public async Task ServingVmMigratesLiveAndBack()
+    {
+        var lab = LabState.Require();
+        var vm = lab.Vms[0];
+        var home = await RunningOn(lab, vm);
+        var target = lab.Hosts.First(h => h.Name != home.Name);
+
+        try
+        {
+            await MigrateAndCheck(lab, vm, target);
+        }
+        finally
+        {
+            // Leave the lab as found, even when the checks above failed.
+            if ((await RunningOn(lab, vm)).Name != home.Name)
+            {
+                await MigrateAndCheck(lab, vm, home);
+            }
+        }
+    }
+
+    private async Task MigrateAndCheck(LabState lab, LabVm vm, LabHost target)
+    {
+        var result = await Run.Lab("migrate", TimeSpan.FromMinutes(3), vm.Name, target.Name, "--json");
+        output.WriteLine(result.Stdout);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var report = LabJson.Parse<MigrationReport>(result.Stdout);
+        Assert.True(report.Migrated);
+        Assert.Equal(target.Name, report.To);
+
+        // On exactly one host, the target, and defined nowhere else (--persistent --undefinesource).
+        foreach (var host in lab.Hosts)
+        {
+            var list = await Run.Virsh(host, "list", "--all", "--name");
+            Assert.True(list.ExitCode == 0, list.ToString());
+            var defined = list.Stdout.Split('\n', StringSplitOptions.TrimEntries).Contains(vm.Name);
+            Assert.True(defined == (host.Name == target.Name),
+                $"{vm.Name} is {(defined ? "" : "not ")}defined on {host.Name} after migrating to {target.Name}");
+        }
+        Assert.Equal(target.Name, (await RunningOn(lab, vm)).Name);
+
+        var page = await Http.GetStringAsync(new Uri(vm.Url));
+        Assert.Contains($"web VM {vm.Name}", page, StringComparison.Ordinal);
+
+        Assert.True(report.Probes.Sent >= 20, $"only {report.Probes.Sent} probes sent");
+        Assert.True(report.Probes.Failed <= MaxFailedProbes,
+            $"{report.Probes.Failed} of {report.Probes.Sent} probes failed during the migration to {target.Name}, at most {MaxFailedProbes} allowed");
+    }
+
+    private static async Task<LabHost> RunningOn(LabState lab, LabVm vm)
+    {
+        var hosts = new List<LabHost>();
+        foreach (var host in lab.Hosts)
+        {
+            var state = await Run.Virsh(host, "domstate", vm.Name);
+            if (state.ExitCode == 0 && state.Stdout.Trim() == "running")
+            {
+                hosts.Add(host);
+            }
+        }
+        Assert.True(hosts.Count == 1, $"{vm.Name} runs on {hosts.Count} hosts ({string.Join(", ", hosts.Select(h => h.Name))}), expected exactly one");
+        return hosts[0];
+    }
+}
