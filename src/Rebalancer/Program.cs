@@ -10,6 +10,7 @@ builder.AddInventoryFile(arguments);
 builder.AddRebalancerLogging();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
+builder.Services.AddJsonConventions();
 builder.Services.AddRebalancerMetrics();
 builder.Services.AddJournal();
 builder.Services.AddLibvirt();

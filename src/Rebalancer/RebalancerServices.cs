@@ -80,6 +80,11 @@ internal static class RebalancerServices
     public static IServiceCollection AddWebhook(this IServiceCollection services) =>
         services.AddSingleton<BearerToken>();
 
+    /// <summary>Enums in answers as the journal and the metrics write them: "relief", "return_home", "no_action".</summary>
+    public static IServiceCollection AddJsonConventions(this IServiceCollection services) =>
+        services.ConfigureHttpJsonOptions(o =>
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower)));
+
     /// <summary>/api/v1: one group carrying the bearer token for every endpoint in it.</summary>
     public static WebApplication MapApiV1(this WebApplication app)
     {

@@ -30,11 +30,9 @@ public sealed class RebalanceWorker(
     private readonly PolicyOptions policy = policyOptions.Value;
     private readonly SemaphoreSlim passGate = new(1, 1);
     private readonly List<Task> migrations = [];
-    private CancellationToken stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        stopping = stoppingToken;
         Log.WorkerStarted(logger, policy.DryRun, policy.CheckInterval.TotalSeconds);
         using var timer = new PeriodicTimer(policy.CheckInterval, time);
         Task tick = Task.CompletedTask;
@@ -182,7 +180,8 @@ public sealed class RebalanceWorker(
         {
             try
             {
-                await executor.ExecuteAsync(kind, migration, decisionId, stopping).ConfigureAwait(false);
+                // Not cancelled at shutdown: a live migration cut off halfway helps no one; it has its own deadline.
+                await executor.ExecuteAsync(kind, migration, decisionId, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception e) when (e is JournalException or ArgumentException or OperationCanceledException or HypervisorUnavailableException or CommandFailedException)
             {

@@ -82,7 +82,7 @@ public sealed class LabExecutorTests : IDisposable
                 : Path.Combine(RepositoryRoot(), "lab", ".state", "lab.json");
             if (!File.Exists(path))
             {
-                Assert.Fail($"The lab is not up: {path} is missing. Run lab/up first (the project's test script does), or run the others alone with --filter "Category!=Lab".");
+                Assert.Fail($"The lab is not up: {path} is missing. Run lab/up first (the project's test script does), or run the others alone with --filter 'Category!=Lab'.");
             }
             return JsonSerializer.Deserialize<LabState>(File.ReadAllText(path), Json)
                 ?? throw new InvalidDataException($"{path} is empty");
