@@ -16,6 +16,7 @@ public interface IMetricsSource
 /// <param name="DomainCpuShare">host_domain:libvirt_domain_cpu:ratio_rate1m.</param>
 /// <param name="DomainMemoryMaximum">libvirt_domain_memory_maximum_bytes.</param>
 /// <param name="DomainMemoryCurrent">libvirt_domain_memory_current_bytes.</param>
+/// <param name="HostMemoryUsed">host:hypervisor_memory_used:ratio (free's used/total; for the decision log line).</param>
 public sealed record LoadMetrics(
     IReadOnlyDictionary<string, double> HostBusy,
     IReadOnlyDictionary<string, double> HostCalmWindowMaxBusy,
@@ -23,6 +24,7 @@ public sealed record LoadMetrics(
     IReadOnlyDictionary<string, double> HostCpus,
     IReadOnlyDictionary<(string Host, string Domain), double> DomainCpuShare,
     IReadOnlyDictionary<(string Host, string Domain), double> DomainMemoryMaximum,
-    IReadOnlyDictionary<(string Host, string Domain), double> DomainMemoryCurrent);
+    IReadOnlyDictionary<(string Host, string Domain), double> DomainMemoryCurrent,
+    IReadOnlyDictionary<string, double> HostMemoryUsed);
 
 public sealed class MetricsUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -14,6 +14,7 @@ internal sealed class PrometheusMetricsSource(HttpClient http, IOptions<Promethe
     internal const string DomainMemoryCurrent = "libvirt_domain_memory_current_bytes";
     internal const string HostMemoryAvailable = "hypervisor_memory_available_bytes";
     internal const string HostCpus = "hypervisor_cpus";
+    internal const string HostMemoryUsed = "host:hypervisor_memory_used:ratio";
 
     public async Task<LoadMetrics> GetLoadAsync(TimeSpan calmWindow, CancellationToken cancellationToken)
     {
@@ -26,10 +27,11 @@ internal sealed class PrometheusMetricsSource(HttpClient http, IOptions<Promethe
         var domainCpu = QueryAsync(DomainCpu, cancellationToken);
         var domainMax = QueryAsync(DomainMemoryMaximum, cancellationToken);
         var domainCurrent = QueryAsync(DomainMemoryCurrent, cancellationToken);
-        await Task.WhenAll(busy, calm, memory, cpus, domainCpu, domainMax, domainCurrent).ConfigureAwait(false);
+        var memoryUsed = QueryAsync(HostMemoryUsed, cancellationToken);
+        await Task.WhenAll(busy, calm, memory, cpus, domainCpu, domainMax, domainCurrent, memoryUsed).ConfigureAwait(false);
         return new LoadMetrics(
             ByHost(busy.Result), ByHost(calm.Result), ByHost(memory.Result), ByHost(cpus.Result),
-            ByDomain(domainCpu.Result), ByDomain(domainMax.Result), ByDomain(domainCurrent.Result));
+            ByDomain(domainCpu.Result), ByDomain(domainMax.Result), ByDomain(domainCurrent.Result), ByHost(memoryUsed.Result));
     }
 
     private static Dictionary<string, double> ByHost(IReadOnlyList<Sample> samples)

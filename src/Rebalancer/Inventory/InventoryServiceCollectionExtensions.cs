@@ -26,6 +26,7 @@ internal static class InventoryServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<PrometheusOptions>, PrometheusOptionsValidator>();
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSingleton<IValidateOptions<JournalOptions>, JournalOptionsValidator>();
+        services.AddSingleton<IValidateOptions<LibvirtOptions>, LibvirtOptionsValidator>();
         return builder;
     }
 }

@@ -167,3 +167,20 @@ internal sealed class JournalOptionsValidator : IValidateOptions<JournalOptions>
             ? ValidateOptionsResult.Fail("journal.path is required: the SQLite file of the journal")
             : ValidateOptionsResult.Success;
 }
+
+internal sealed class LibvirtOptionsValidator : IValidateOptions<LibvirtOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LibvirtOptions o)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.VirshPath))
+        {
+            errors.Add("libvirt.virshPath is required (the virsh client, e.g. virsh or /usr/bin/virsh)");
+        }
+        if (o.QueryTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"libvirt.queryTimeout must be a positive duration (got {o.QueryTimeout})");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -48,7 +48,17 @@ internal sealed class BearerTokenFilter(BearerToken token) : IEndpointFilter
         var header = context.HttpContext.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";
         var presented = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : null;
-        if (!token.Matches(presented))
+        bool matches;
+        try
+        {
+            matches = token.Matches(presented);
+        }
+        catch (IOException e)
+        {
+            // The token file went away (being rotated?): a retry can help, so 503, which Alertmanager retries.
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Token file unreadable", detail: e.Message);
+        }
+        if (!matches)
         {
             context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",

@@ -231,9 +231,7 @@ public sealed class RebalanceWorker(
         var action = decision.Migration is { } m
             ? $"{(dryRun ? "would migrate" : "migrate")} {m.Domain} {m.Source}->{m.Target}"
             : "no action";
-        var memory = host is { MemoryAvailableBytes: long available, MemoryBytes: > 0 }
-            ? Math.Clamp(1 - ((double)available / host.MemoryBytes), 0, 1)
-            : double.NaN;
+        var memory = snapshot.Load?.HostMemoryUsed.TryGetValue(subject, out var used) == true ? used : double.NaN;
         var loads = new StringBuilder();
         foreach (var domain in input.Domains.Where(d => d.Host == subject).OrderBy(d => d.Name, StringComparer.Ordinal))
         {

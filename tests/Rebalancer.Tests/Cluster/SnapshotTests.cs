@@ -20,6 +20,7 @@ public sealed class SnapshotTests
         ["host_domain:libvirt_domain_cpu:ratio_rate1m"] = "domain-cpu.json",
         ["libvirt_domain_memory_maximum_bytes"] = "domain-memory-maximum.json",
         ["libvirt_domain_memory_current_bytes"] = "domain-memory-current.json",
+        ["host:hypervisor_memory_used:ratio"] = "memory-used.json",
     };
 
     private sealed class CapturedPrometheus : HttpMessageHandler
@@ -57,6 +58,7 @@ public sealed class SnapshotTests
         Assert.Equal(0.8582, load.HostCalmWindowMaxBusy["hv1"], 3);
         Assert.Equal(134217728, load.DomainMemoryMaximum[("hv1", "vm2")]);
         Assert.Equal(0.1821, load.DomainCpuShare[("hv1", "vm2")], 3);
+        Assert.InRange(load.HostMemoryUsed["hv1"], 0.01, 0.99);
         // vm1's series on hv2 is the leftover of its trip there and back.
         Assert.True(load.DomainCpuShare.ContainsKey(("hv2", "vm1")));
     }

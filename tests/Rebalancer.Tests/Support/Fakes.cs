@@ -81,7 +81,8 @@ public sealed class FakeMetricsSource : IMetricsSource
                 hostBusy.ToDictionary(h => h.Key, _ => 2.0),
                 domainShares,
                 domainShares.ToDictionary(d => d.Key, _ => domainMemory),
-                domainShares.ToDictionary(d => d.Key, _ => domainMemory));
+                domainShares.ToDictionary(d => d.Key, _ => domainMemory),
+                hostBusy.ToDictionary(h => h.Key, _ => 0.3));
         }
     }
 
@@ -100,7 +101,7 @@ public sealed class FakeMetricsSource : IMetricsSource
     private static LoadMetrics Empty() => new(
         new Dictionary<string, double>(), new Dictionary<string, double>(), new Dictionary<string, double>(),
         new Dictionary<string, double>(), new Dictionary<(string, string), double>(),
-        new Dictionary<(string, string), double>(), new Dictionary<(string, string), double>());
+        new Dictionary<(string, string), double>(), new Dictionary<(string, string), double>(), new Dictionary<string, double>());
 }
 
 /// <summary>A clock the test moves.</summary>
