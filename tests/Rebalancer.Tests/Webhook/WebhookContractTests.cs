@@ -90,6 +90,19 @@ public sealed class WebhookContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Go_timestamps_with_nanoseconds_are_accepted()
+    {
+        using var client = factory.CreateAuthorizedClient();
+
+        // Alertmanager writes RFC 3339 with up to nine fractional digits (Go's time.RFC3339Nano).
+        using var response = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("firing-hv1-nanoseconds.json"));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var alert = (await JournalAsync(client, "alerts")).GetProperty("items").EnumerateArray().Single();
+        Assert.StartsWith("2026-11-22T02:00:00.123", alert.GetProperty("startsAt").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Repeats_and_concurrent_duplicates_give_one_alert_row_and_one_decision()
     {
         using var client = factory.CreateAuthorizedClient();
