@@ -15,6 +15,8 @@ internal static class WebhookEndpoints
 {
     public const string Route = "/webhook";
 
+    private const string LogCategory = "Loadshift.Rebalancer.Webhook";
+
     public static RouteGroupBuilder MapWebhook(this RouteGroupBuilder api)
     {
         api.MapPost(Route, ReceiveAsync).WithName("AlertmanagerWebhook");
@@ -41,9 +43,10 @@ internal static class WebhookEndpoints
         IOptions<PolicyOptions> policyOptions,
         IOptions<InventoryOptions> inventoryOptions,
         TimeProvider time,
-        ILogger<AlertmanagerPayload> logger,
+        ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
+        var logger = loggers.CreateLogger(LogCategory);
         var limit = webhookOptions.Value.MaxBodyBytes;
         if (request.ContentLength > limit)
         {

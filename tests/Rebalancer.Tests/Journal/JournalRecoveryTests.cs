@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Loadshift.Rebalancer.Journal;
 using Loadshift.Rebalancer.Planning;
 using Loadshift.Rebalancer.Tests.Support;
@@ -170,5 +171,34 @@ public sealed class JournalRecoveryTests : IDisposable
         Assert.Equal(["hv2", "hv1"], second.Items.Select(d => d.Host));
         Assert.Equal(["hv0"], last.Items.Select(d => d.Host));
         Assert.Null(last.NextBefore);
+    }
+}
+
+/// <summary>The whole service started on a journal left behind by a crash: the start settles it.</summary>
+public sealed class StartupRecoveryTests : IDisposable
+{
+    private readonly RebalancerFactory factory = new();
+
+    public void Dispose() => factory.Dispose();
+
+    [Fact]
+    public async Task At_start_a_migration_cut_short_by_a_crash_is_settled_from_libvirt()
+    {
+        var before = new Components(factory.JournalPath, factory.Hypervisor);
+        await before.Journal.InitializeAsync(CancellationToken.None);
+        var id = await before.Journal.StartMigrationAsync(DateTimeOffset.UtcNow.AddMinutes(-1), null, DecisionKind.Relief,
+            new MigrationPlan("vm2", "hv1", "hv3", 0.3, 128 << 20, 0.9, 0.6, 0.1, 0.4), CancellationToken.None);
+        SqliteConnection.ClearAllPools();
+        // Meanwhile libvirt finished the move.
+        factory.Hypervisor.Place("vm2", "hv3");
+
+        using var client = factory.CreateAuthorizedClient();
+
+        var migrations = (await Webhook.WebhookContractTests.JournalAsync(client, "migrations")).GetProperty("items");
+        var settled = migrations.EnumerateArray().Single(m => m.GetProperty("id").GetInt64() == id);
+        Assert.Equal("succeeded", settled.GetProperty("outcome").GetString());
+        Assert.Equal("hv3", settled.GetProperty("placement").GetString());
+        var status = await client.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri("/api/v1/status", UriKind.Relative));
+        Assert.Equal("vm2", status.GetProperty("domainsAwayFromHome")[0].GetProperty("domain").GetString());
     }
 }
