@@ -62,6 +62,11 @@ public static class Planner
             {
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: cooling down until {until:O};");
             }
+            else if (!(domain.CpuShare > 0))
+            {
+                // No load figure yet (e.g. just started): moving it blind would relieve nothing.
+                skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: no CPU figure;");
+            }
             else
             {
                 candidates.Add(domain);

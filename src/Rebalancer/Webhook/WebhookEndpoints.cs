@@ -95,7 +95,7 @@ internal static class WebhookEndpoints
             a.StartsAt,
             a.EndsAt,
             JsonSerializer.Serialize(a.Labels ?? new Dictionary<string, string>(), WebhookJsonContext.Default.IReadOnlyDictionaryStringString))).ToList();
-        var relevant = updates.Count(a => IsRelevant(a, policy, inventory));
+        var relevant = updates.Count(a => IsRelevant(a.AlertName, a.Action, a.Host, policy, inventory));
 
         long receiptId;
         try
@@ -109,7 +109,7 @@ internal static class WebhookEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Journal unavailable",
                 detail: "The notification could not be recorded; Alertmanager will retry.");
         }
-        foreach (var alert in updates.Where(a => !IsRelevant(a, policy, inventory)))
+        foreach (var alert in updates.Where(a => !IsRelevant(a.AlertName, a.Action, a.Host, policy, inventory)))
         {
             Log.AlertIgnored(logger, alert.AlertName ?? "", alert.Host ?? "", alert.Action ?? "");
         }
@@ -121,8 +121,9 @@ internal static class WebhookEndpoints
         return TypedResults.Accepted((string?)null, new WebhookReceipt(receiptId, alerts.Count, relevant));
     }
 
-    internal static bool IsRelevant(AlertUpdate alert, PolicyOptions policy, InventoryOptions inventory) =>
-        alert.AlertName == policy.AlertName && alert.Action == "rebalance" && alert.Host is { } host && inventory.FindHost(host) is not null;
+    /// <summary>The alert the Rebalancer acts on: policy.alertName with action="rebalance" on an inventory host.</summary>
+    internal static bool IsRelevant(string? alertName, string? action, string? host, PolicyOptions policy, InventoryOptions inventory) =>
+        alertName == policy.AlertName && action == "rebalance" && host is not null && inventory.FindHost(host) is not null;
 
     private static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",

@@ -124,7 +124,7 @@ public sealed class RebalanceWorker(
     {
         var alerts = await journal.GetFiringAlertsAsync(policy.AlertName, cancellationToken).ConfigureAwait(false);
         return [.. alerts
-            .Where(a => WebhookEndpoints.IsRelevant(new AlertUpdate(a.Fingerprint, a.AlertName, a.Host, a.Action, a.Status, null, null, ""), policy, inventory))
+            .Where(a => WebhookEndpoints.IsRelevant(a.AlertName, a.Action, a.Host, policy, inventory))
             .Select(a => a.Host!)
             .Distinct(StringComparer.Ordinal)];
     }

@@ -140,6 +140,17 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void A_vm_without_a_cpu_figure_is_not_moved_blind()
+    {
+        var input = new Fixture().Host("hv1", 0.9).Host("hv2", 0.1).Domain("new", "hv1", 0).Input();
+
+        var decision = Planner.PlanRelief(input, "hv1");
+
+        Assert.Equal(Reasons.NoMovableDomain, decision.Reason);
+        Assert.Contains("new: no CPU figure", decision.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_vm_in_its_cooldown_is_skipped_and_the_next_one_moves()
     {
         var input = Fixture.Seed().Moved("vm2", TimeSpan.FromMinutes(3)).Input();
