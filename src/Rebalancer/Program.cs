@@ -1,29 +1,46 @@
 using Loadshift.Rebalancer;
 using Loadshift.Rebalancer.Metrics;
+using Microsoft.Extensions.Options;
 
 // loadshift-rebalancer --config <inventory.yaml> [--dry-run]
 // Alertmanager -> POST /api/v1/webhook -> journal -> worker -> planner -> virsh migrate --live.
-var arguments = StartupArguments.Parse(args);
-var builder = WebApplication.CreateBuilder(arguments.Rest);
+if (StartupArguments.TryParse(args, out var arguments, out var usage) is false)
+{
+    Console.Error.WriteLine(usage);
+    return 2;
+}
 
-builder.AddInventoryFile(arguments);
-builder.AddRebalancerLogging();
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddProblemDetails();
-builder.Services.AddJsonConventions();
-builder.Services.AddRebalancerMetrics();
-builder.Services.AddJournal();
-builder.Services.AddLibvirt();
-builder.Services.AddPrometheusSource();
-builder.Services.AddWebhook();
-builder.Services.AddRebalanceWorker();
+try
+{
+    var builder = WebApplication.CreateBuilder(arguments.Rest);
 
-var app = builder.Build();
+    builder.AddInventoryFile(arguments);
+    builder.AddRebalancerLogging();
+    builder.Services.AddSingleton(TimeProvider.System);
+    builder.Services.AddProblemDetails();
+    builder.Services.AddJsonConventions();
+    builder.Services.AddRebalancerMetrics();
+    builder.Services.AddJournal();
+    builder.Services.AddLibvirt();
+    builder.Services.AddPrometheusSource();
+    builder.Services.AddWebhook();
+    builder.Services.AddRebalanceWorker();
 
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.MapHealth();
-app.MapMetrics();
-app.MapApiV1();
+    var app = builder.Build();
 
-app.Run();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.MapHealth();
+    app.MapMetrics();
+    app.MapApiV1();
+
+    app.Run();
+    return 0;
+}
+catch (Exception e) when (e is OptionsValidationException or InvalidDataException)
+{
+    // Bad configuration: say which keys, without a stack trace.
+    var errors = e is OptionsValidationException validation ? validation.Failures : [e.Message];
+    Console.Error.WriteLine($"loadshift-rebalancer: configuration error:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", errors)}");
+    return 1;
+}

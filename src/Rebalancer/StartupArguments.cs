@@ -4,6 +4,23 @@ namespace Loadshift.Rebalancer;
 /// ASP.NET Core's configuration (e.g. <c>--urls</c>, <c>--policy:returnHomeAfter=30s</c>).</summary>
 internal sealed record StartupArguments(string? ConfigPath, bool DryRun, string[] Rest)
 {
+    /// <summary>Parses, or says what is wrong in <paramref name="usage"/>.</summary>
+    public static bool TryParse(string[] args, out StartupArguments arguments, out string usage)
+    {
+        try
+        {
+            arguments = Parse(args);
+            usage = "";
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            arguments = new StartupArguments(null, false, []);
+            usage = $"loadshift-rebalancer: {e.Message}{Environment.NewLine}usage: loadshift-rebalancer --config <inventory.yaml> [--dry-run] [--urls <url>] [--<section>:<key>=<value>]";
+            return false;
+        }
+    }
+
     public static StartupArguments Parse(string[] args)
     {
         string? config = null;
