@@ -10,6 +10,7 @@ if (StartupArguments.TryParse(args, out var arguments, out var usage) is false)
     return 2;
 }
 
+WebApplication? app = null;
 try
 {
     var builder = WebApplication.CreateBuilder(arguments.Rest);
@@ -26,7 +27,8 @@ try
     builder.Services.AddWebhook();
     builder.Services.AddRebalanceWorker();
 
-    var app = builder.Build();
+    app = builder.Build();
+    app.ValidateConfiguration();
 
     app.UseExceptionHandler();
     app.UseStatusCodePages();
@@ -37,7 +39,7 @@ try
     app.Run();
     return 0;
 }
-catch (Exception e) when (e is OptionsValidationException or InvalidDataException)
+catch (Exception e) when (e is OptionsValidationException or InvalidDataException && !app.IsTestServer())
 {
     // Bad configuration: say which keys, without a stack trace.
     var errors = e is OptionsValidationException validation ? validation.Failures : [e.Message];

@@ -98,6 +98,35 @@ internal static class RebalancerServices
         return app;
     }
 
+    /// <summary>Reads every options class once, so that all configuration errors stop the start here,
+    /// reported together, before anything else runs.</summary>
+    public static WebApplication ValidateConfiguration(this WebApplication app)
+    {
+        var failures = new List<string>();
+        void Check<T>() where T : class
+        {
+            try
+            {
+                _ = app.Services.GetRequiredService<IOptions<T>>().Value;
+            }
+            catch (OptionsValidationException e)
+            {
+                failures.AddRange(e.Failures);
+            }
+        }
+        Check<InventoryOptions>();
+        Check<PolicyOptions>();
+        Check<PrometheusOptions>();
+        Check<WebhookOptions>();
+        Check<JournalOptions>();
+        Check<LibvirtOptions>();
+        return failures.Count == 0 ? app : throw new OptionsValidationException("inventory", typeof(InventoryOptions), failures);
+    }
+
+    /// <summary>Under WebApplicationFactory the start's exception must reach the test, not the console.</summary>
+    public static bool IsTestServer(this WebApplication? app) =>
+        app?.Services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.GetType().Name == "TestServer";
+
     public static WebApplication MapHealth(this WebApplication app)
     {
         app.MapGet("/healthz", () => TypedResults.Text("ok\n"));
