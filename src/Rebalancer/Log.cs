@@ -22,8 +22,8 @@ internal static partial class Log
     [LoggerMessage(201, LogLevel.Information, "Worker started (dry run: {DryRun}), looking every {IntervalSeconds}s and on every webhook")]
     public static partial void WorkerStarted(ILogger logger, bool dryRun, double intervalSeconds);
 
-    [LoggerMessage(202, LogLevel.Warning, "Planning pass failed, retrying at the next tick: {Message}")]
-    public static partial void PassFailed(ILogger logger, string message);
+    [LoggerMessage(202, LogLevel.Error, "Planning pass failed, retrying at the next tick: {Message}")]
+    public static partial void PassFailed(ILogger logger, string message, Exception exception);
 
     [LoggerMessage(300, LogLevel.Information, "Migration {MigrationId}: {Domain} {Source} -> {Target} started")]
     public static partial void MigrationStarted(ILogger logger, long migrationId, string domain, string source, string target);

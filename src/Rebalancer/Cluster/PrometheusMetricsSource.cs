@@ -82,6 +82,18 @@ internal sealed class PrometheusMetricsSource(HttpClient http, IOptions<Promethe
     /// "result":[{"metric":{...},"value":[1700000000.1,"0.42"]}]}}.</summary>
     internal static IReadOnlyList<Sample> ParseVector(JsonElement root, string query)
     {
+        try
+        {
+            return ParseVectorUnchecked(root, query);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            throw new MetricsUnavailableException($"Prometheus' answer to '{query}' is not an instant vector: {e.Message}", e);
+        }
+    }
+
+    private static List<Sample> ParseVectorUnchecked(JsonElement root, string query)
+    {
         if (root.GetProperty("status").GetString() != "success")
         {
             var error = root.TryGetProperty("error", out var e) ? e.GetString() : "unknown error";

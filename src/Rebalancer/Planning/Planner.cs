@@ -177,7 +177,7 @@ public static class Planner
                 else
                 {
                     return new Decision(kind, home.Name, DecisionOutcome.Migrate, Reasons.ReturnHome,
-                        $"{home.Name} stayed under {F(low)} (at most {F(calmMax)}); {Describe(plan)}", plan);
+                        $"{home.Name} stayed under {F(low)} (at most {calmMax.ToString("0.000", CultureInfo.InvariantCulture)}); {Describe(plan)}", plan);
                 }
             }
             notReady.Append(CultureInfo.InvariantCulture, $" {domain.Name}: {why};");

@@ -47,9 +47,10 @@ public sealed class RebalanceWorker(
             {
                 break;
             }
-            catch (Exception e) when (e is JournalException or HypervisorUnavailableException or MetricsUnavailableException or CommandFailedException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                Log.PassFailed(logger, e.Message);
+                // The service must outlive one bad pass (a journal hiccup, an answer of unexpected shape): log, look again.
+                Log.PassFailed(logger, e.Message, e);
             }
             if (tick.IsCompleted)
             {

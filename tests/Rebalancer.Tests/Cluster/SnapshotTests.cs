@@ -96,3 +96,18 @@ public sealed class SnapshotTests
         Assert.Equal(0.6, input.Hosts[0].CpuCapacity);
     }
 }
+
+public sealed class PrometheusAnswerTests
+{
+    [Theory]
+    [InlineData("""{"status":"error","errorType":"bad_data","error":"parse error"}""", "parse error")]
+    [InlineData("""{"status":"success","data":{"resultType":"matrix"}}""", "not an instant vector")]
+    public void Answers_that_are_not_an_instant_vector_make_the_metrics_unavailable(string json, string message)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+
+        var error = Assert.Throws<MetricsUnavailableException>(() => PrometheusMetricsSource.ParseVector(document.RootElement, "up"));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+}
