@@ -162,10 +162,19 @@ internal sealed class PrometheusOptionsValidator : IValidateOptions<PrometheusOp
 
 internal sealed class JournalOptionsValidator : IValidateOptions<JournalOptions>
 {
-    public ValidateOptionsResult Validate(string? name, JournalOptions o) =>
-        string.IsNullOrWhiteSpace(o.Path)
-            ? ValidateOptionsResult.Fail("journal.path is required: the SQLite file of the journal")
-            : ValidateOptionsResult.Success;
+    public ValidateOptionsResult Validate(string? name, JournalOptions o)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.Path))
+        {
+            errors.Add("journal.path is required: the SQLite file of the journal");
+        }
+        if (o.ReceiptRetention <= TimeSpan.Zero)
+        {
+            errors.Add($"journal.receiptRetention must be a positive duration such as 30d (got {o.ReceiptRetention})");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
 }
 
 internal sealed class LibvirtOptionsValidator : IValidateOptions<LibvirtOptions>

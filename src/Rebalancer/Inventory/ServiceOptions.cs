@@ -28,6 +28,10 @@ public sealed class JournalOptions
     public const string Section = "journal";
 
     public string Path { get; set; } = "loadshift-journal.db";
+
+    /// <summary>Webhook receipts (the raw notifications, the bulk of the file) older than this are deleted;
+    /// alerts, decisions, migrations and home hosts are kept.</summary>
+    public TimeSpan ReceiptRetention { get; set; } = TimeSpan.FromDays(30);
 }
 
 /// <summary>libvirt access; the inventory's <c>libvirt</c> section.</summary>

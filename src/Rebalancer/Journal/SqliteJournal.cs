@@ -328,6 +328,16 @@ public sealed class SqliteJournal : IDisposable
             return await ReadAllAsync(command, ReadAlert, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
+    /// <summary>Deletes webhook receipts received before <paramref name="before"/> (the alerts' rows keep their state).</summary>
+    public Task<int> PruneReceiptsAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM webhook_receipts WHERE received_at < $before;";
+            command.Parameters.AddWithValue("$before", Time(before));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
     public Task<DecisionRecord?> GetLastDecisionAsync(CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {

@@ -23,13 +23,16 @@ public sealed class RebalanceWorker(
     RebalancerMetrics metrics,
     IOptions<InventoryOptions> inventoryOptions,
     IOptions<PolicyOptions> policyOptions,
+    IOptions<JournalOptions> journalOptions,
     TimeProvider time,
     ILogger<RebalanceWorker> logger) : BackgroundService
 {
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private readonly InventoryOptions inventory = inventoryOptions.Value;
     private readonly PolicyOptions policy = policyOptions.Value;
     private readonly SemaphoreSlim passGate = new(1, 1);
     private readonly List<Task> migrations = [];
+    private DateTimeOffset prunedAt = DateTimeOffset.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -85,6 +88,7 @@ public sealed class RebalanceWorker(
         try
         {
             await executor.SettleInterruptedAsync(cancellationToken).ConfigureAwait(false);
+            await PruneAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
             var input = await BuildInputAsync(snapshot, cancellationToken).ConfigureAwait(false);
             UpdateGauges(snapshot, input);
@@ -103,6 +107,17 @@ public sealed class RebalanceWorker(
         {
             passGate.Release();
         }
+    }
+
+    private async Task PruneAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now - prunedAt < PruneEvery)
+        {
+            return;
+        }
+        prunedAt = now;
+        await journal.PruneReceiptsAsync(now - journalOptions.Value.ReceiptRetention, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What the worker would decide now, journaling and migrating nothing (POST /api/v1/plan).</summary>

@@ -202,3 +202,30 @@ public sealed class StartupRecoveryTests : IDisposable
         Assert.Equal("vm2", status.GetProperty("domainsAwayFromHome")[0].GetProperty("domain").GetString());
     }
 }
+
+public sealed class JournalRetentionTests : IDisposable
+{
+    private readonly TempDirectory directory = new();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        directory.Dispose();
+    }
+
+    [Fact]
+    public async Task Old_receipts_go_and_the_alert_state_stays()
+    {
+        var journal = new Components(directory.File("journal.db"), new FakeHypervisor()).Journal;
+        await journal.InitializeAsync(CancellationToken.None);
+        var old = DateTimeOffset.UtcNow.AddDays(-40);
+        var alert = new AlertUpdate("fp", "HypervisorCpuHigh", "hv1", "rebalance", "firing", old, null, "{}");
+        await journal.RecordWebhookAsync(old, "g", "firing", "rebalancer", "{}", [alert], CancellationToken.None);
+        await journal.RecordWebhookAsync(DateTimeOffset.UtcNow, "g", "firing", "rebalancer", "{}", [alert], CancellationToken.None);
+
+        Assert.Equal(1, await journal.PruneReceiptsAsync(DateTimeOffset.UtcNow.AddDays(-30), CancellationToken.None));
+
+        Assert.Single((await journal.ListReceiptsAsync(null, 10, CancellationToken.None)).Items);
+        Assert.Single(await journal.GetFiringAlertsAsync("HypervisorCpuHigh", CancellationToken.None));
+    }
+}
