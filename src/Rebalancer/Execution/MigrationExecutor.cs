@@ -20,18 +20,31 @@ public sealed class MigrationExecutor(
     IOptions<PolicyOptions> policyOptions,
     IOptions<InventoryOptions> inventoryOptions,
     TimeProvider time,
-    ILogger<MigrationExecutor> logger)
+    ILogger<MigrationExecutor> logger) : IDisposable
 {
     private readonly PolicyOptions policy = policyOptions.Value;
     private readonly InventoryOptions inventory = inventoryOptions.Value;
+
+    /// <summary>Journaling a start and tracking it happen together, so settling never mistakes a migration of
+    /// this process, journaled but not yet tracked, for one cut short by a crash.</summary>
+    private readonly SemaphoreSlim startGate = new(1, 1);
 
     public async Task<MigrationResult> ExecuteAsync(DecisionKind kind, MigrationPlan plan, long? decisionId, CancellationToken cancellationToken)
     {
         var source = inventory.FindHost(plan.Source) ?? throw new ArgumentException($"{plan.Source} is not in the inventory", nameof(plan));
         var target = inventory.FindHost(plan.Target) ?? throw new ArgumentException($"{plan.Target} is not in the inventory", nameof(plan));
         var startedAt = time.GetUtcNow();
-        var id = await journal.StartMigrationAsync(startedAt, decisionId, kind, plan, cancellationToken).ConfigureAwait(false);
-        tracker.Add(id, new MigrationInFlight(plan.Domain, plan.Source, plan.Target, startedAt));
+        long id;
+        await startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            id = await journal.StartMigrationAsync(startedAt, decisionId, kind, plan, cancellationToken).ConfigureAwait(false);
+            tracker.Add(id, new MigrationInFlight(plan.Domain, plan.Source, plan.Target, startedAt));
+        }
+        finally
+        {
+            startGate.Release();
+        }
         try
         {
             Log.MigrationStarted(logger, id, plan.Domain, plan.Source, plan.Target);
@@ -65,6 +78,8 @@ public sealed class MigrationExecutor(
             tracker.Remove(id);
         }
     }
+
+    public void Dispose() => startGate.Dispose();
 
     private void Count(string outcome, string domain, TimeSpan duration)
     {
@@ -126,8 +141,19 @@ public sealed class MigrationExecutor(
     public async Task<int> SettleInterruptedAsync(CancellationToken cancellationToken)
     {
         var settled = 0;
-        var mine = tracker.Ids.ToHashSet();
-        foreach (var migration in await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false))
+        IReadOnlyList<MigrationRecord> running;
+        HashSet<long> mine;
+        await startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            running = await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false);
+            mine = [.. tracker.Ids];
+        }
+        finally
+        {
+            startGate.Release();
+        }
+        foreach (var migration in running)
         {
             if (mine.Contains(migration.Id))
             {
