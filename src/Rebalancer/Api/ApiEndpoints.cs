@@ -18,7 +18,8 @@ public sealed record HostStatus(
     long? MemoryAvailableBytes,
     bool Maintenance,
     bool AlertFiring,
-    IReadOnlyList<string> Domains);
+    IReadOnlyList<string> Domains,
+    IReadOnlyDictionary<string, double> DomainCpuShares);
 
 public sealed record AwayFromHome(string Domain, string Host, string HomeHost);
 
@@ -71,10 +72,14 @@ internal static class ApiEndpoints
         var hosts = s.Inventory.Value.Hosts.Select(h =>
         {
             var seen = libvirt.GetValueOrDefault(h.Name);
+            var domains = seen?.Domains ?? [];
+            var shares = domains
+                .Where(d => snapshot.Load?.DomainCpuShare.ContainsKey((h.Name, d)) == true)
+                .ToDictionary(d => d, d => snapshot.Load!.DomainCpuShare[(h.Name, d)], StringComparer.Ordinal);
             return new HostStatus(h.Name, h.LibvirtUri, seen?.Reachable ?? false, seen?.Error,
                 snapshot.Load?.HostBusy.TryGetValue(h.Name, out var busy) == true ? busy : null,
                 snapshot.Load?.HostMemoryAvailable.TryGetValue(h.Name, out var memory) == true ? (long)memory : null,
-                snapshot.Maintenance.Contains(h.Name), firing.Contains(h.Name), seen?.Domains ?? []);
+                snapshot.Maintenance.Contains(h.Name), firing.Contains(h.Name), domains, shares);
         }).ToList();
         var away = snapshot.Libvirt.Where(h => h.Reachable)
             .SelectMany(h => h.Domains.Select(d => (Domain: d, Host: h.Name)))
