@@ -47,8 +47,8 @@ public sealed partial class ExporterTests(ITestOutputHelper output)
         // A CGI request that timed out earlier still runs to its end inside the guest: start from a quiet host.
         await WaitQuiet(loaded);
 
-        // 1.5 CGI requests a second per VM for 20 s; each costs about 65 ms of CPU, so three VMs keep 0.6 of a core
-        // about half busy (docs/lab.md). The window skips the first 3 s and the last 5 s of the load.
+        // 1.5 CGI requests a second per VM for 20 s; each costs about 90 to 100 ms of CPU, so three VMs keep 0.6 of a
+        // core about 70% busy (docs/lab.md). The window skips the first 3 s and the last 5 s of the load.
         var load = Run.Lab("load", TimeSpan.FromMinutes(2), "--vm", string.Join(',', vms), "--rate", "1.5", "--duration", "20s", "--json");
         await Task.Delay(TimeSpan.FromSeconds(3));
         var loadedBefore = await CpuSeconds(loaded);
