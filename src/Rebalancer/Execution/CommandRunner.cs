@@ -41,8 +41,9 @@ public interface ICommandRunner
 /// <summary>Runs commands with System.Diagnostics.Process (CliWrap is not available here).</summary>
 internal sealed class ProcessCommandRunner(TimeProvider time) : ICommandRunner
 {
-    /// <summary>How long a process may take to exit after <c>onTimeout</c> before it is killed.</summary>
-    internal static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(15);
+    /// <summary>How long a process may take to exit after <c>onTimeout</c> before it is killed (virsh needs a
+    /// moment to notice the aborted job and clean up).</summary>
+    internal TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(15);
 
     public async Task<CommandResult> RunAsync(CommandSpec command, TimeSpan timeout, CancellationToken cancellationToken,
         Func<CancellationToken, Task>? onTimeout = null)

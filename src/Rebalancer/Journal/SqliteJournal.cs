@@ -34,6 +34,9 @@ public sealed class SqliteJournal : IDisposable
         CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, since TEXT NOT NULL, reason TEXT);
         """;
 
+    /// <summary>How long a write waits for another writer before it fails.</summary>
+    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>stderr of virsh --verbose is mostly progress lines; the tail holds the error.</summary>
     private const int MaxStderrChars = 8192;
 
@@ -45,7 +48,13 @@ public sealed class SqliteJournal : IDisposable
     public SqliteJournal(IOptions<JournalOptions> options, RebalancerMetrics metrics)
     {
         Path = System.IO.Path.GetFullPath(options.Value.Path);
-        connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
+        // Default Timeout: Microsoft.Data.Sqlite retries a busy database for this long (30 s unless set).
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Pooling = true,
+            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+        }.ToString();
         this.metrics = metrics;
     }
 
@@ -417,8 +426,13 @@ public sealed class SqliteJournal : IDisposable
 
     private async Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken, bool initializing = false)
     {
-        // One writer at a time: SQLite allows one anyway, and waiting here beats SQLITE_BUSY.
-        await writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // One writer at a time: SQLite allows one anyway, and waiting here beats SQLITE_BUSY. Not for longer than
+        // SQLite's own busy timeout, so a webhook answers 503 (and Alertmanager retries) rather than hang.
+        if (!await writeGate.WaitAsync(BusyTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            metrics.JournalErrors.Inc();
+            throw new JournalException($"journal {Path}: busy for {BusyTimeout.TotalSeconds:0} s", new TimeoutException());
+        }
         try
         {
             return await ReadAsync(action, cancellationToken, initializing).ConfigureAwait(false);
@@ -442,7 +456,7 @@ public sealed class SqliteJournal : IDisposable
             await using (var pragmas = connection.CreateCommand())
             {
                 // FULL: a commit is on disk when it returns, also in WAL mode (NORMAL may lose the last commits on power loss).
-                pragmas.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;";
+                pragmas.CommandText = $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = FULL;";
                 await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             return await action(connection).ConfigureAwait(false);
