@@ -67,3 +67,32 @@ public sealed class ExpositionTests
         Assert.DoesNotContain("hv2", registry.Expose(), StringComparison.Ordinal);
     }
 }
+
+public sealed class PromtoolTests
+{
+    [Fact]
+    public async Task Promtool_check_metrics_accepts_the_rebalancers_exposition()
+    {
+        var metrics = new RebalancerMetrics(new MetricsRegistry());
+        metrics.Decisions.Inc("migrate", "overloaded");
+        metrics.Migrations.Inc("succeeded");
+        metrics.MigrationDuration.Observe(4.2);
+        metrics.DomainMigrations.Inc("vm\"2");
+        metrics.WebhookRequests.Inc("202");
+        metrics.HostMaintenance.Replace([(["hv1"], 0)]);
+        metrics.LastMigrationTimestamp.Set(1795311260.5);
+
+        var runner = new Loadshift.Rebalancer.Execution.ProcessCommandRunner(TimeProvider.System);
+        var path = Path.GetTempFileName();
+        await File.WriteAllTextAsync(path, metrics.Registry.Expose());
+        try
+        {
+            var result = await runner.RunAsync(new("/bin/sh", ["-c", "promtool check metrics < \"$1\"", "sh", path]), TimeSpan.FromSeconds(30), CancellationToken.None);
+            Assert.True(result.ExitCode == 0, $"promtool check metrics (from the prometheus package): exit {result.ExitCode}\n{result.Stdout}{result.Stderr}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
