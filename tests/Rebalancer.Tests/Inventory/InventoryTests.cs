@@ -1,4 +1,5 @@
 using Loadshift.Rebalancer.Inventory;
+using Microsoft.Extensions.Configuration;
 
 namespace Loadshift.Rebalancer.Tests.Inventory;
 
@@ -104,5 +105,34 @@ public sealed class InventoryTests
         Assert.True(parsed.DryRun);
         Assert.Equal(["--urls", "http://127.0.0.1:1"], parsed.Rest);
         Assert.Throws<ArgumentException>(() => StartupArguments.Parse(["--config"]));
+    }
+}
+
+public sealed class LabInventoryTests
+{
+    [Fact]
+    public async Task Lab_inventory_writes_a_valid_inventory_from_lab_json()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Stack.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Stack.sln above the tests");
+        }
+        var runner = new Loadshift.Rebalancer.Execution.ProcessCommandRunner(TimeProvider.System);
+        var script = Path.Combine(root, "src", "Rebalancer", "lab-inventory");
+        var labJson = Path.Combine(AppContext.BaseDirectory, "Payloads", "lab.json");
+
+        var result = await runner.RunAsync(new(script, [labJson]), TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Stderr);
+        var data = YamlConfigurationProvider.Parse(new StringReader(result.Stdout), "generated");
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(data).Build();
+        var inventory = new InventoryOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration, inventory);
+        Assert.True(new InventoryOptionsValidator().Validate(null, inventory).Succeeded);
+        Assert.Equal(["hv1", "hv2", "hv3"], inventory.Hosts.Select(h => h.Name));
+        Assert.Equal(["vm1", "vm2", "vm3"], inventory.Hosts[0].Home);
+        Assert.Equal(0.6, inventory.Hosts[1].CpuCapacity);
+        Assert.StartsWith("qemu+tcp://", inventory.Hosts[2].LibvirtUri, StringComparison.Ordinal);
     }
 }
