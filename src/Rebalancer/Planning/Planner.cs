@@ -82,7 +82,7 @@ public static class Planner
         MigrationPlan? busiest = null;
         foreach (var domain in candidates)
         {
-            if (cluster.BestTarget(domain, source, ignore: null) is not { } plan)
+            if (cluster.BestTarget(domain, source) is not { } plan)
             {
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: no host has room;");
                 continue;
@@ -216,7 +216,7 @@ public static class Planner
         }
         foreach (var domain in movable)
         {
-            if (cluster.BestTarget(domain, source, ignore: null) is { } plan)
+            if (cluster.BestTarget(domain, source) is { } plan)
             {
                 return new Decision(kind, hostName, DecisionOutcome.Migrate, Reasons.Drain,
                     $"{hostName} is in maintenance; {Describe(plan)}", plan);
@@ -310,12 +310,12 @@ public static class Planner
 
         /// <summary>The eligible host with the lowest predicted busy ratio after the move (most headroom);
         /// ties go to the host listed first in the inventory.</summary>
-        public MigrationPlan? BestTarget(DomainView domain, HostView source, string? ignore)
+        public MigrationPlan? BestTarget(DomainView domain, HostView source)
         {
             MigrationPlan? best = null;
             foreach (var target in input.Hosts)
             {
-                if (target.Name == source.Name || target.Name == ignore || !target.Reachable || target.Maintenance
+                if (target.Name == source.Name || !target.Reachable || target.Maintenance
                     || target.BusyRatio is null || HostsInFlight.Contains(target.Name))
                 {
                     continue;
