@@ -24,24 +24,41 @@ public sealed class ShellcheckTests
     }
 
     // Every file under lab/ that starts with a shell shebang or a shellcheck shell directive, outside the
-    // git-ignored .state/.cache and the C# project.
+    // git-ignored .state/.cache and the C# projects (folders holding a .csproj, with their bin/ and obj/).
     private static IEnumerable<string> LabScripts()
     {
         var lab = Path.Combine(LabState.RepoRoot, "lab");
-        foreach (var file in Directory.EnumerateFiles(lab, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        return Walk(new DirectoryInfo(lab));
+
+        static IEnumerable<string> Walk(DirectoryInfo dir)
         {
-            var relative = Path.GetRelativePath(lab, file);
-            if (relative.StartsWith('.') || relative.StartsWith("LoadGenerator", StringComparison.Ordinal))
+            if (dir.Name.StartsWith('.') || dir.EnumerateFiles("*.csproj").Any())
             {
-                continue;
+                yield break;
             }
-            using var reader = new StreamReader(file);
-            var first = reader.ReadLine() ?? "";
-            if (first.StartsWith("#!/bin/bash", StringComparison.Ordinal) || first.StartsWith("#!/bin/sh", StringComparison.Ordinal)
-                || first.StartsWith("# shellcheck shell=", StringComparison.Ordinal))
+            foreach (var file in dir.EnumerateFiles().OrderBy(f => f.Name, StringComparer.Ordinal))
             {
-                yield return file;
+                if (IsShellScript(file.FullName))
+                {
+                    yield return file.FullName;
+                }
+            }
+            foreach (var sub in dir.EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal))
+            {
+                foreach (var script in Walk(sub))
+                {
+                    yield return script;
+                }
             }
         }
+    }
+
+    private static bool IsShellScript(string file)
+    {
+        using var reader = new StreamReader(file);
+        var first = reader.ReadLine() ?? "";
+        return first.StartsWith("#!/bin/bash", StringComparison.Ordinal) || first.StartsWith("#!/bin/sh", StringComparison.Ordinal)
+            || first.StartsWith("#!/usr/bin/env bash", StringComparison.Ordinal)
+            || first.StartsWith("# shellcheck shell=", StringComparison.Ordinal);
     }
 }
