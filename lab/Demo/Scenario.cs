@@ -73,7 +73,7 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
         await WaitAsync("the loaded host to be quiet, every VM home and the alert inactive", TimeSpan.FromMinutes(options.Fast ? 4 : 8), () =>
             w.LoadedHostBusy is < 0.5 && w.AlertState is null && !w.MigrationRunning
             && w.Placement.TryGetValue(options.LoadedHost, out var home) && home is not null && vms.All(home.Contains),
-            () => $"{options.LoadedHost} busy {Percent(w.LoadedHostBusy)}, alert {w.AlertState ?? "inactive"}, on {options.LoadedHost}: {List(w.Placement.GetValueOrDefault(options.LoadedHost))}",
+            () => $"{options.LoadedHost} busy {Format.Percent(w.LoadedHostBusy)}, alert {w.AlertState ?? "inactive"}, on {options.LoadedHost}: {List(w.Placement.GetValueOrDefault(options.LoadedHost))}",
             ct, checkPlacement: true);
         report.LoadedHostBusyIdle = await BusyAsync(DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30), ct);
         prober = new BackgroundCommand("ip", ["netns", "exec", lab.ClientNetns, Environment.ProcessPath!, "probe",
@@ -93,12 +93,12 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
 
         await WaitAsync($"{AlertName} to fire", TimeSpan.FromSeconds(150) + options.CpuHighFor * 2, () => w.AlertState == "firing",
             () => w.AlertState == "pending" && w.AlertActiveAt is { } since
-                ? $"{AlertName} pending for {(DateTimeOffset.UtcNow - since).TotalSeconds:F0} s of {options.CpuHighFor.TotalSeconds:F0} s; {options.LoadedHost} busy {Percent(w.LoadedHostBusy)} (1m rate)"
-                : $"{options.LoadedHost} busy {Percent(w.LoadedHostBusy)} (1m rate), the alert needs > {options.HighWatermark:P0}",
+                ? $"{AlertName} pending for {(DateTimeOffset.UtcNow - since).TotalSeconds:F0} s of {options.CpuHighFor.TotalSeconds:F0} s; {options.LoadedHost} busy {Format.Percent(w.LoadedHostBusy)} (1m rate)"
+                : $"{options.LoadedHost} busy {Format.Percent(w.LoadedHostBusy)} (1m rate), the alert needs > {Format.Percent(options.HighWatermark)}",
             ct);
 
         await WaitAsync("the Rebalancer to migrate a VM", TimeSpan.FromMinutes(3), () => w.Migrations.Any(m => m.Kind == "relief"),
-            () => $"{AlertName} firing; waiting for the Rebalancer's decision and migration; {options.LoadedHost} busy {Percent(w.LoadedHostBusy)}", ct);
+            () => $"{AlertName} firing; waiting for the Rebalancer's decision and migration; {options.LoadedHost} busy {Format.Percent(w.LoadedHostBusy)}", ct);
         var firstStart = w.Migrations.First(m => m.Kind == "relief").StartedAt;
         var before = await StopLoadAsync();
         report.LatencyBefore = before;
@@ -108,7 +108,7 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
 
         await WaitAsync($"{options.LoadedHost} to fall under the high mark and {AlertName} to resolve", TimeSpan.FromMinutes(options.Fast ? 5 : 8),
             () => report.AlertResolvedAt is not null && !w.MigrationRunning,
-            () => $"{w.Migrations.Count(m => m.Kind == "relief")} migration(s) off {options.LoadedHost}; {options.LoadedHost} busy {Percent(w.LoadedHostBusy)} (1m rate); alert {w.AlertState ?? "inactive"}", ct);
+            () => $"{w.Migrations.Count(m => m.Kind == "relief")} migration(s) off {options.LoadedHost}; {options.LoadedHost} busy {Format.Percent(w.LoadedHostBusy)} (1m rate); alert {w.AlertState ?? "inactive"}", ct);
 
         // The after window: load still on, the Rebalancer done; restarted if it moves again meanwhile.
         await StopLoadAsync();
@@ -125,7 +125,7 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
                 }
                 return DateTimeOffset.UtcNow - afterStart >= options.AfterWindow;
             },
-            () => $"after window {(DateTimeOffset.UtcNow - afterStart).TotalSeconds:F0} s of {options.AfterWindow.TotalSeconds:F0} s; {options.LoadedHost} busy {Percent(w.LoadedHostBusy)} (1m rate)", ct);
+            () => $"after window {(DateTimeOffset.UtcNow - afterStart).TotalSeconds:F0} s of {options.AfterWindow.TotalSeconds:F0} s; {options.LoadedHost} busy {Format.Percent(w.LoadedHostBusy)} (1m rate)", ct);
         var afterEnd = DateTimeOffset.UtcNow;
         report.LatencyAfter = await StopLoadAsync();
         report.LoadStoppedAt = DateTimeOffset.UtcNow;
@@ -141,7 +141,7 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
         timeline.Note($"waiting for {string.Join(", ", moved)} to come home: {options.LoadedHost} must stay under the low mark for {options.ReturnHomeAfter.TotalSeconds:F0} s");
         await WaitAsync("every VM to be home", options.ReturnHomeAfter + TimeSpan.FromMinutes(options.Fast ? 5 : 8),
             () => !w.MigrationRunning && w.Placement.TryGetValue(options.LoadedHost, out var home) && home is not null && vms.All(home.Contains),
-            () => $"{options.LoadedHost} busy {Percent(w.LoadedHostBusy)} (1m rate); away: {string.Join(", ", vms.Where(v => w.Placement.GetValueOrDefault(options.LoadedHost)?.Contains(v) != true))}",
+            () => $"{options.LoadedHost} busy {Format.Percent(w.LoadedHostBusy)} (1m rate); away: {string.Join(", ", vms.Where(v => w.Placement.GetValueOrDefault(options.LoadedHost)?.Contains(v) != true))}",
             ct, checkPlacement: true);
         report.AllHomeAt = DateTimeOffset.UtcNow;
         timeline.Add(report.AllHomeAt.Value, "all_home", $"every VM home on {options.LoadedHost}: {List(w.Placement[options.LoadedHost])}");
@@ -314,8 +314,6 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
         }
         return Math.Round(longest, 1);
     }
-
-    private static string Percent(double? ratio) => ratio is { } r ? r.ToString("P0", CultureInfo.InvariantCulture) : "unknown";
 
     private static string List(IReadOnlyList<string>? items) => items is null ? "unknown" : items.Count == 0 ? "none" : string.Join(", ", items);
 }

@@ -11,7 +11,7 @@ internal static class Summary
         var rows = new List<(string What, string Value)>
         {
             ("outcome", r.Outcome + (r.Failure is null ? "" : $": {r.Failure}")),
-            ($"load start -> {r.LoadedHost} over {r.HighWatermark:P0} (alert pending)", Sec(r.LoadToOverloadSeconds)),
+            ($"load start -> {r.LoadedHost} over {Loadshift.Lab.Demo.Format.Percent(r.HighWatermark)} (alert pending)", Sec(r.LoadToOverloadSeconds)),
             ($"overload -> alert firing (for {r.CpuHighFor})", Sec(r.OverloadToAlertSeconds)),
             ("alert firing -> webhook received", Sec(r.AlertToWebhookSeconds)),
             ("alert firing -> decision", Sec(r.AlertToDecisionSeconds)),
@@ -51,7 +51,7 @@ internal static class Summary
 
     private static string Sec(double? seconds) => seconds is { } s ? s.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "-";
 
-    private static string Pct(double? ratio) => ratio is { } v ? v.ToString("P1", CultureInfo.InvariantCulture) : "-";
+    private static string Pct(double? ratio) => ratio is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "-";
 
     private static string Lat(LatencyFigures? l) => l is null ? "-" :
         string.Create(CultureInfo.InvariantCulture, $"{l.P50Ms:0}/{l.P95Ms:0} ms ({l.Failed} of {l.Sent} failed)");

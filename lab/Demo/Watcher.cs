@@ -75,7 +75,7 @@ internal sealed class Watcher(LabState lab, PrometheusApi prometheus, Rebalancer
         {
             return;
         }
-        var busy = LoadedHostBusy is { } b ? $" ({loadedHost} busy {b:P0})" : "";
+        var busy = LoadedHostBusy is { } b ? $" ({loadedHost} busy {Format.Percent(b)})" : "";
         switch (state)
         {
             case "pending":
@@ -122,7 +122,7 @@ internal sealed class Watcher(LabState lab, PrometheusApi prometheus, Rebalancer
                 report.FirstDecisionAt ??= decision.At;
             }
             var busy = decision.SourceBusyBefore is { } before && decision.SourceBusyAfter is { } after
-                ? $", {decision.Source} predicted {before:P0} -> {after:P0}" : "";
+                ? $", {decision.Source} predicted {Format.Percent(before)} -> {Format.Percent(after)}" : "";
             timeline.Add(decision.At, "decision", $"decision ({decision.Kind}, {decision.Reason}): move {decision.Domain} {decision.Source} -> {decision.Target}{busy}",
                 decision.Domain, decision.Source, decision.Target);
         }
