@@ -240,6 +240,10 @@ public static class Planner
         return ended + cooldown;
     }
 
+    /// <summary>Busy ratios closer than this are a tie: idle hosts measure 0.002 or 0.004 by noise, and the
+    /// choice should follow the inventory's order (the seed's HVM2 before HVM3), not the noise.</summary>
+    internal const double HeadroomTieTolerance = 0.01;
+
     private static bool Lighter(MigrationPlan a, MigrationPlan b) =>
         a.DomainShare < b.DomainShare || (a.DomainShare == b.DomainShare && string.CompareOrdinal(a.Domain, b.Domain) < 0);
 
@@ -309,7 +313,7 @@ public static class Planner
         }
 
         /// <summary>The eligible host with the lowest predicted busy ratio after the move (most headroom);
-        /// ties go to the host listed first in the inventory.</summary>
+        /// ties, within <see cref="HeadroomTieTolerance"/>, go to the host listed first in the inventory.</summary>
         public MigrationPlan? BestTarget(DomainView domain, HostView source)
         {
             MigrationPlan? best = null;
@@ -322,7 +326,7 @@ public static class Planner
                 }
                 var plan = PlanMove(domain, source, target);
                 if (plan.TargetBusyAfter < input.Policy.HighWatermark && MemoryFits(target, domain)
-                    && (best is null || plan.TargetBusyAfter < best.TargetBusyAfter))
+                    && (best is null || plan.TargetBusyAfter < best.TargetBusyAfter - HeadroomTieTolerance))
                 {
                     best = plan;
                 }
