@@ -42,6 +42,7 @@ internal sealed class Watcher(LabState lab, PrometheusApi prometheus, Rebalancer
     /// <summary>Journal entries from before this run (an earlier demo, a crash) are not this run's events.</summary>
     public void ForgetPast(IEnumerable<ReceiptEntry> receipts, IEnumerable<DecisionEntry> decisions, IEnumerable<MigrationEntry> migrations)
     {
+        Migrations = [];
         seenReceipts.UnionWith(receipts.Select(r => r.Id));
         seenDecisions.UnionWith(decisions.Select(d => d.Id));
         pastMigrations.UnionWith(migrations.Select(m => m.Id));
