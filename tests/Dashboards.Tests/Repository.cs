@@ -3,7 +3,7 @@ namespace Loadshift.Dashboards.Tests;
 /// <summary>Paths in the checkout under test: the tests read the committed files, never copies.</summary>
 internal static class Repository
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => RepositoryRoot.Path;
 
     public static string Grafana => Path.Combine(Root, "grafana");
 
@@ -20,17 +20,4 @@ internal static class Repository
 
     public static IReadOnlyList<string> RuleFiles =>
         [.. Directory.GetFiles(Path.Combine(Prometheus, "rules"), "*.yml").Order(StringComparer.Ordinal)];
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Stack.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Stack.sln above {AppContext.BaseDirectory}: run the tests from the checkout.");
-    }
 }

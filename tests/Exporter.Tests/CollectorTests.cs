@@ -221,18 +221,5 @@ public class ScraperTests
 
 internal static class Repo
 {
-    public static string Root { get; } = Find();
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Stack.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Stack.sln above " + AppContext.BaseDirectory);
-    }
+    public static string Root => Loadshift.Testing.RepositoryRoot.Path;
 }

@@ -1,18 +1,18 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Loadshift.Config.Tests;
+namespace Loadshift.Testing;
 
-/// <summary>A long-running program of a test (Prometheus, Alertmanager): started with an argument list, its output
+/// <summary>A long-running program of a test (Prometheus, the blackbox exporter, lab/load): started with an argument list, its output
 /// kept for the failure message, killed on dispose.</summary>
-internal sealed class BackgroundProcess : IDisposable
+public sealed class BackgroundProcess : IDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
 
     public BackgroundProcess(string program, IEnumerable<string> arguments, string workingDirectory)
     {
-        var startInfo = new ProcessStartInfo(Tool.Find(program))
+        var startInfo = new ProcessStartInfo(program.Contains('/', StringComparison.Ordinal) ? program : Tool.Find(program))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -24,7 +24,7 @@ internal sealed class BackgroundProcess : IDisposable
             startInfo.ArgumentList.Add(argument);
         }
 
-        Name = program;
+        Name = Path.GetFileName(program);
         process = new Process { StartInfo = startInfo };
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -34,6 +34,8 @@ internal sealed class BackgroundProcess : IDisposable
     }
 
     public string Name { get; }
+
+    public bool HasExited => process.HasExited;
 
     public string Output
     {

@@ -1,10 +1,10 @@
-namespace Loadshift.Config.Tests;
+namespace Loadshift.Testing;
 
 /// <summary>A fresh directory under the system temp folder, deleted with everything in it on dispose.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory() =>
-        Path = Directory.CreateTempSubdirectory("loadshift-config-tests-").FullName;
+        Path = Directory.CreateTempSubdirectory("loadshift-tests-").FullName;
 
     public string Path { get; }
 

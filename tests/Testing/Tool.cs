@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Loadshift.Dashboards.Tests;
+namespace Loadshift.Testing;
 
 /// <summary>What a finished process left: its exit code and both streams.</summary>
-internal sealed record ToolResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
+public sealed record ToolResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
 {
     public override string ToString() =>
         $"$ {CommandLine}\nexit code {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
@@ -14,7 +14,7 @@ internal sealed record ToolResult(string CommandLine, int ExitCode, string Stdou
 /// Runs the real tools (promtool, shellcheck, grafana/render-png, prometheus/render) with an argument list, never through a
 /// shell. A tool that is not installed fails the test with the Debian package that provides it.
 /// </summary>
-internal static class Tool
+public static class Tool
 {
     private static readonly Dictionary<string, string> DebianPackages = new(StringComparer.Ordinal)
     {
@@ -59,7 +59,7 @@ internal static class Tool
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Repository.Root,
+            WorkingDirectory = workingDirectory ?? RepositoryRoot.Path,
         };
         foreach (var argument in arguments)
         {
