@@ -12,10 +12,15 @@ namespace Loadshift.Demo.Tests;
 [Trait("Category", "Lab")]
 public partial class ScenarioTests(ITestOutputHelper output)
 {
-    /// <summary>The longest a migrating VM may go without answering a probe (GET / every 100 ms, 1 s timeout).
-    /// The lab's worst of 60 idle migrations was 28 failed probes, about 2.8 s (docs/lab.md); under the demo's load
-    /// the first runs measured at most 0.7 s.</summary>
-    private const double MaxOutageSeconds = 5;
+    /// <summary>The longest a VM coming home may go without answering a probe (GET / every 100 ms, 1 s timeout), from
+    /// 1 s before its migration to 2 s after: the cluster is calm then, so this is the migration's own outage. The
+    /// lab's worst of 60 idle migrations was 28 failed probes, about 2.8 s (docs/lab.md); the demo's runs: 0.6 s.</summary>
+    private const double MaxReturnOutageSeconds = 5;
+
+    /// <summary>The same for a VM moved off the overloaded host: its page times out from the overload alone (hv1 at
+    /// 100%, the guest's CPU busy with CGI requests; up to 9.4 s without an answer outside any migration in one
+    /// run), so the bound is wider. The demo's runs: 0.7, 2.9 and 3.3 s.</summary>
+    private const double MaxReliefOutageSeconds = 10;
 
     private const double HighWatermark = 0.80;
 
@@ -91,8 +96,9 @@ public partial class ScenarioTests(ITestOutputHelper output)
         Assert.All(r.Migrations, m =>
         {
             Assert.True(m.ProbesSent > 20, $"{m.Domain}: only {m.ProbesSent} probes around its migration");
-            Assert.True(m.LongestOutageSeconds <= MaxOutageSeconds,
-                $"{m.Domain} {m.Source}->{m.Target}: no answer for {m.LongestOutageSeconds} s (bound {MaxOutageSeconds} s)");
+            var bound = m.Kind == "relief" ? MaxReliefOutageSeconds : MaxReturnOutageSeconds;
+            Assert.True(m.LongestOutageSeconds <= bound,
+                $"{m.Domain} {m.Source}->{m.Target} ({m.Kind}): no answer for {m.LongestOutageSeconds} s (bound {bound} s)");
         });
 
         // The lab as it was found: every VM on its home host (asked of libvirt now), the demo's services stopped.
