@@ -19,11 +19,12 @@ internal sealed record RunOptions
     public TimeSpan ReturnHomeAfter { get; init; } = TimeSpan.FromMinutes(3);
     public TimeSpan AfterWindow { get; init; } = TimeSpan.FromSeconds(60);
     public string LoadedHost { get; init; } = "hv1";
+    public int ProbeIntervalMs { get; init; } = 100;
 
     public const string Usage =
         "usage: loadshift-demo run --state lab.json --repo DIR --prometheus URL --rebalancer URL --token-file FILE --out DIR\n" +
         "                          [--fast] [--rate N] [--high 0.80] [--cpu-high-for SECONDS] [--return-home-after SECONDS]\n" +
-        "                          [--after-window SECONDS] [--host hv1]\n" +
+        "                          [--after-window SECONDS] [--host hv1] [--probe-interval-ms 100]\n" +
         "       loadshift-demo probe --state lab.json --out probes.jsonl\n" +
         "(lab/demo runs both; run lab/demo, not this program)";
 
@@ -48,7 +49,7 @@ internal sealed record RunOptions
         double Number(string key, double fallback) =>
             values.TryGetValue(key, out var v) ? double.Parse(v, NumberStyles.Float, CultureInfo.InvariantCulture) : fallback;
         var known = new[] { "state", "repo", "prometheus", "rebalancer", "token-file", "out", "rate", "high", "cpu-high-for",
-            "return-home-after", "after-window", "host" };
+            "return-home-after", "after-window", "host", "probe-interval-ms" };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
         {
             throw new ArgumentException($"unknown option --{key}");
@@ -68,6 +69,7 @@ internal sealed record RunOptions
             ReturnHomeAfter = TimeSpan.FromSeconds(Number("return-home-after", fast ? 30 : 180)),
             AfterWindow = TimeSpan.FromSeconds(Number("after-window", fast ? 30 : 60)),
             LoadedHost = values.GetValueOrDefault("host", "hv1"),
+            ProbeIntervalMs = (int)Number("probe-interval-ms", 100),
         };
     }
 }

@@ -77,8 +77,9 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
             ct, checkPlacement: true);
         report.LoadedHostBusyIdle = await BusyAsync(DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30), ct);
         prober = new BackgroundCommand("ip", ["netns", "exec", lab.ClientNetns, Environment.ProcessPath!, "probe",
-            "--state", options.StateFile, "--out", ProbeFile, "--interval-ms", "100", "--timeout-ms", "1000"]);
-        timeline.Note($"HTTP prober started: GET / of every VM every 100 ms from the client namespace ({lab.ClientNetns}), 1 s timeout");
+            "--state", options.StateFile, "--out", ProbeFile,
+            "--interval-ms", options.ProbeIntervalMs.ToString(CultureInfo.InvariantCulture), "--timeout-ms", "1000"]);
+        timeline.Note($"HTTP prober started: GET / of every VM every {options.ProbeIntervalMs} ms from the client namespace ({lab.ClientNetns}), 1 s timeout");
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
     }
 
