@@ -24,11 +24,6 @@ public sealed partial class RuleConventionTests
         "probe_icmp_duration_seconds",
     };
 
-    private static readonly HashSet<string> PromQlWords = new(StringComparer.Ordinal)
-    {
-        "and", "or", "unless", "offset", "bool", "by", "without", "on", "ignoring", "group_left", "group_right",
-    };
-
     [Fact]
     public void The_Rebalancers_recording_rules_exist()
     {
@@ -114,7 +109,7 @@ public sealed partial class RuleConventionTests
 
         foreach (var rule in Rule.Committed)
         {
-            foreach (var name in MetricNames(rule.Expr))
+            foreach (var name in PromQl.MetricNames(rule.Expr))
             {
                 Assert.True(known.Contains(name), $"{rule} reads '{name}', which no component publishes");
             }
@@ -127,19 +122,7 @@ public sealed partial class RuleConventionTests
     [InlineData("host:b:ratio > 0.80", "host:b:ratio")]
     public void Metric_names_are_found_in_an_expression(string expr, string expected)
     {
-        Assert.Equal(expected.Split(' '), MetricNames(expr));
-    }
-
-    /// <summary>The metric names an expression reads: selectors stripped of matchers, ranges and grouping.</summary>
-    private static List<string> MetricNames(string expr)
-    {
-        var stripped = Matchers().Replace(expr, " ");
-        stripped = Ranges().Replace(stripped, " ");
-        stripped = Grouping().Replace(stripped, " ");
-        return [.. Identifiers().Matches(stripped)
-            .Where(m => !m.Groups["call"].Success)
-            .Select(m => m.Groups["name"].Value)
-            .Where(n => !PromQlWords.Contains(n))];
+        Assert.Equal(expected.Split(' '), PromQl.MetricNames(expr));
     }
 
     /// <summary>Every "prefix_..." string literal in a source tree's C# files.</summary>
@@ -163,16 +146,4 @@ public sealed partial class RuleConventionTests
         "(?<name>[a-z_][a-z0-9_]*)"
         """)]
     private static partial Regex QuotedName();
-
-    [GeneratedRegex("""\{[^}]*\}""")]
-    private static partial Regex Matchers();
-
-    [GeneratedRegex("""\[[^\]]*\]""")]
-    private static partial Regex Ranges();
-
-    [GeneratedRegex("""\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)""")]
-    private static partial Regex Grouping();
-
-    [GeneratedRegex("""(?<![\w:.])(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?<call>\s*\()?""")]
-    private static partial Regex Identifiers();
 }

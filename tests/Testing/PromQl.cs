@@ -1,11 +1,11 @@
 using System.Text.RegularExpressions;
 
-namespace Loadshift.Dashboards.Tests;
+namespace Loadshift.Testing;
 
 /// <summary>What the tests need to know of a PromQL expression without a parser of their own: the metric names it
 /// reads, the dashboard variables it uses, the ranges of its rate functions, and the expression with variables
 /// substituted. Parsing itself is promtool's job (ExpressionTests).</summary>
-internal static partial class PromQl
+public static partial class PromQl
 {
     /// <summary>Grafana's built-in variables that the Prometheus datasource fills in.</summary>
     public static readonly IReadOnlyDictionary<string, string> BuiltIns = new Dictionary<string, string>(StringComparer.Ordinal)
