@@ -10,6 +10,9 @@ namespace Loadshift.Rebalancer.Execution;
 /// <param name="Placement">The host libvirt reports the domain running on, or null when that is unclear.</param>
 public sealed record MigrationResult(long MigrationId, string Outcome, string? Placement, TimeSpan Duration, string? Note, string Stderr);
 
+/// <summary>A migration journaled as running and tracked, not yet run.</summary>
+public sealed record StartedMigration(long Id, MigrationPlan Plan, InventoryHost Source, InventoryHost Target, DateTimeOffset StartedAt);
+
 /// <summary>Runs one planned migration: journal it, <c>virsh migrate --live</c> with a deadline (then
 /// <c>domjobabort</c>), verify the placement with libvirt on both hosts, journal and count the outcome.</summary>
 public sealed class MigrationExecutor(
@@ -29,22 +32,34 @@ public sealed class MigrationExecutor(
     /// this process, journaled but not yet tracked, for one cut short by a crash.</summary>
     private readonly SemaphoreSlim startGate = new(1, 1);
 
-    public async Task<MigrationResult> ExecuteAsync(DecisionKind kind, MigrationPlan plan, long? decisionId, CancellationToken cancellationToken)
+    /// <summary>Journals and tracks the migration, then runs it (<see cref="StartAsync"/>, then <see cref="RunAsync"/>).</summary>
+    public async Task<MigrationResult> ExecuteAsync(DecisionKind kind, MigrationPlan plan, long? decisionId, CancellationToken cancellationToken) =>
+        await RunAsync(await StartAsync(kind, plan, decisionId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Journals the migration as running and tracks it. The worker awaits this before its pass ends, so the
+    /// next pass (a webhook may start one at once) sees the migration in flight and never plans the same move again.</summary>
+    public async Task<StartedMigration> StartAsync(DecisionKind kind, MigrationPlan plan, long? decisionId, CancellationToken cancellationToken)
     {
         var source = inventory.FindHost(plan.Source) ?? throw new ArgumentException($"{plan.Source} is not in the inventory", nameof(plan));
         var target = inventory.FindHost(plan.Target) ?? throw new ArgumentException($"{plan.Target} is not in the inventory", nameof(plan));
         var startedAt = time.GetUtcNow();
-        long id;
         await startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            id = await journal.StartMigrationAsync(startedAt, decisionId, kind, plan, cancellationToken).ConfigureAwait(false);
+            var id = await journal.StartMigrationAsync(startedAt, decisionId, kind, plan, cancellationToken).ConfigureAwait(false);
             tracker.Add(id, new MigrationInFlight(plan.Domain, plan.Source, plan.Target, startedAt));
+            return new StartedMigration(id, plan, source, target, startedAt);
         }
         finally
         {
             startGate.Release();
         }
+    }
+
+    /// <summary><c>virsh migrate</c>, then the placement read back from libvirt, journaled and counted.</summary>
+    public async Task<MigrationResult> RunAsync(StartedMigration migration, CancellationToken cancellationToken)
+    {
+        var (id, plan, source, target, startedAt) = migration;
         try
         {
             Log.MigrationStarted(logger, id, plan.Domain, plan.Source, plan.Target);

@@ -191,17 +191,18 @@ public sealed class RebalanceWorker(
         {
             return input;
         }
-        var started = new MigrationInFlight(migration.Domain, migration.Source, migration.Target, time.GetUtcNow());
+        // Journaled and tracked before this pass ends: a pass woken by the next webhook sees it in flight.
+        var started = await executor.StartAsync(kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
         var task = Task.Run(async () =>
         {
             try
             {
                 // Not cancelled at shutdown: a live migration cut off halfway helps no one; it has its own deadline.
-                await executor.ExecuteAsync(kind, migration, decisionId, CancellationToken.None).ConfigureAwait(false);
+                await executor.RunAsync(started, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is JournalException or ArgumentException or OperationCanceledException or HypervisorUnavailableException or CommandFailedException)
+            catch (Exception e) when (e is JournalException or OperationCanceledException or HypervisorUnavailableException or CommandFailedException)
             {
-                Log.MigrationCrashed(logger, decisionId, migration.Domain, e.Message);
+                // The executor logged it; the journal row stays running until a pass settles it from libvirt.
             }
             finally
             {
@@ -213,7 +214,7 @@ public sealed class RebalanceWorker(
             migrations.RemoveAll(t => t.IsCompleted);
             migrations.Add(task);
         }
-        return input with { InFlight = [.. input.InFlight, started] };
+        return input with { InFlight = [.. input.InFlight, new MigrationInFlight(migration.Domain, migration.Source, migration.Target, started.StartedAt)] };
     }
 
     /// <summary>A host in a migration, or just touched by one: its 1m busy ratio needs policy.settleTime to show the move.</summary>

@@ -19,6 +19,9 @@ public sealed class FakeHypervisor : IHypervisor
 
     public TimeSpan MigrationDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>When set, every migration waits for it (a migration the test holds in flight).</summary>
+    public TaskCompletionSource? Hold { get; set; }
+
     public void Place(string domain, string host) => placement[domain] = host;
 
     public string? HostOf(string domain) => placement.TryGetValue(domain, out var host) ? host : null;
@@ -51,6 +54,10 @@ public sealed class FakeHypervisor : IHypervisor
         if (MigrationDelay > TimeSpan.Zero)
         {
             await Task.Delay(MigrationDelay, cancellationToken);
+        }
+        if (Hold is { } hold)
+        {
+            await hold.Task.WaitAsync(cancellationToken);
         }
         if (FailWith?.Invoke(domain) is { } failure)
         {
