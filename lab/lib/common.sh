@@ -11,6 +11,8 @@ STATE_JSON=$STATE_DIR/lab.json
 # The config lab/up used, kept so that lab/down removes exactly what was made even if lab.conf changed since.
 STATE_CONFIG=$STATE_DIR/lab.conf
 SHARED_DIR=$STATE_DIR/shared
+# The VMs' disks, served over NBD by the lab's storage server (qemu-storage-daemon in the root namespace).
+STORAGE_DIR=$STATE_DIR/storage
 LXCFS_DIR=$STATE_DIR/lxcfs
 CGROUP_PARENT=loadshift-lab
 CGROUP_CONTROLLERS=(cpu cpuacct cpuset memory)
@@ -44,6 +46,8 @@ BRIDGE=""
 ROOT_ADDRESS=""
 CLIENT_NETNS=""
 CLIENT_ADDRESS=""
+STORAGE_PORT=""
+STORAGE_DISK_BYTES=""
 HOSTS=()
 VMS=()
 declare -A HOST_ADDRESS=() HOST_CPU=() HOST_MEMORY=() VM_HOME=() VM_ADDRESS=() VM_MAC=() VM_MEMORY=()
@@ -101,6 +105,16 @@ load_config() {
                 check_address "$b"
                 CLIENT_NETNS=$a
                 CLIENT_ADDRESS=$b
+                ;;
+            storage)
+                if ! [[ $a =~ ^[1-9][0-9]{3,4}$ ]] || ((a < 1024 || a > 65535)); then
+                    config_error "bad storage port '$a' (1024-65535)"
+                fi
+                check_memory "$b"
+                [[ -z $c ]] || config_error "extra field '$c'"
+                STORAGE_PORT=$a
+                STORAGE_DISK_BYTES=$(to_bytes "$b")
+                ((STORAGE_DISK_BYTES >= 1024 * 1024)) || config_error "storage disk size '$b' is below 1M"
                 ;;
             host)
                 check_name "$a"

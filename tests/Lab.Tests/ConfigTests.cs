@@ -10,7 +10,10 @@ public sealed class ConfigTests
     [InlineData("subnet 10.213.7.0/24\nhost hv1 10.213.7.11 0.6 2G\nvm vm1 hv9 10.213.7.101 52:54:00:00:00:01 128M", 3, "not defined")]
     [InlineData("subnet 10.213.7.0/24\nhost hv1;reboot 10.213.7.11 0.6 2G", 2, "bad name")]
     [InlineData("subnet 10.213.7.0/24\nhost hv1 $(id) 0.6 2G", 2, "bad address")]
-    public async Task UpRejectsABadConfigNamingTheLine(string config, int line, string message)
+    [InlineData("subnet 10.213.7.0/24\nstorage 80 16M", 2, "bad storage port")]
+    [InlineData("subnet 10.213.7.0/24\nstorage 10809 16", 2, "below 1M")]
+    [InlineData("subnet 10.213.7.0/24\nbridge lsbr0\nroot 10.213.7.1\nclient lsclient 10.213.7.9\nhost hv1 10.213.7.11 0.6 2G", "end", "no storage record")]
+    public async Task UpRejectsABadConfigNamingTheLine(string config, object line, string message)
     {
         var file = Path.GetTempFileName();
         try

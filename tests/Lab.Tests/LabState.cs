@@ -10,7 +10,8 @@ internal sealed record LabState(
     string RootAddress,
     string Bridge,
     string ClientNetns,
-    string SharedDir)
+    string SharedDir,
+    string StorageUrl)
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true };
 
@@ -31,6 +32,22 @@ internal sealed record LabState(
     }
 
     public LabHost Host(string name) => Hosts.Single(h => h.Name == name);
+
+    /// <summary>The one host <paramref name="vm"/> runs on; fails the calling test when it runs on none or several.</summary>
+    public async Task<LabHost> RunningOn(LabVm vm)
+    {
+        var hosts = new List<LabHost>();
+        foreach (var host in Hosts)
+        {
+            var state = await Run.Virsh(host, "domstate", vm.Name);
+            if (state.ExitCode == 0 && state.Stdout.Trim() == "running")
+            {
+                hosts.Add(host);
+            }
+        }
+        Assert.True(hosts.Count == 1, $"{vm.Name} runs on {hosts.Count} hosts ({string.Join(", ", hosts.Select(h => h.Name))}), expected exactly one");
+        return hosts[0];
+    }
 
     private static string FindRepoRoot()
     {
@@ -60,7 +77,11 @@ internal sealed record LabVm(
     string Address,
     string Url,
     string CgiUrl,
-    string Mac);
+    string Mac,
+    LabDisk Disk);
+
+/// <summary>A VM's data disk: an NBD export of the lab's storage server, backed by a raw file.</summary>
+internal sealed record LabDisk(string Device, string Export, string Path, long SizeBytes);
 
 /// <summary>The Lab tests share one lab: they run one at a time (a migration would skew a CPU measurement).</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]

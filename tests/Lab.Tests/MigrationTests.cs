@@ -19,7 +19,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
     {
         var lab = LabState.Require();
         var vm = lab.Vms[0];
-        var home = await RunningOn(lab, vm);
+        var home = await lab.RunningOn(vm);
         var target = lab.Hosts.First(h => h.Name != home.Name);
 
         try
@@ -29,7 +29,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
         finally
         {
             // Leave the lab as found, even when the checks above failed.
-            if ((await RunningOn(lab, vm)).Name != home.Name)
+            if ((await lab.RunningOn(vm)).Name != home.Name)
             {
                 await MigrateAndCheck(lab, vm, home);
             }
@@ -54,7 +54,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
             Assert.True(defined == (host.Name == target.Name),
                 $"{vm.Name} is {(defined ? "" : "not ")}defined on {host.Name} after migrating to {target.Name}");
         }
-        Assert.Equal(target.Name, (await RunningOn(lab, vm)).Name);
+        Assert.Equal(target.Name, (await lab.RunningOn(vm)).Name);
 
         var page = await Http.GetStringAsync(new Uri(vm.Url));
         Assert.Contains($"web VM {vm.Name}", page, StringComparison.Ordinal);
@@ -62,20 +62,5 @@ public sealed class MigrationTests(ITestOutputHelper output)
         Assert.True(report.Probes.Sent >= 20, $"only {report.Probes.Sent} probes sent");
         Assert.True(report.Probes.Failed <= MaxFailedProbes,
             $"{report.Probes.Failed} of {report.Probes.Sent} probes failed during the migration to {target.Name}, at most {MaxFailedProbes} allowed");
-    }
-
-    private static async Task<LabHost> RunningOn(LabState lab, LabVm vm)
-    {
-        var hosts = new List<LabHost>();
-        foreach (var host in lab.Hosts)
-        {
-            var state = await Run.Virsh(host, "domstate", vm.Name);
-            if (state.ExitCode == 0 && state.Stdout.Trim() == "running")
-            {
-                hosts.Add(host);
-            }
-        }
-        Assert.True(hosts.Count == 1, $"{vm.Name} runs on {hosts.Count} hosts ({string.Join(", ", hosts.Select(h => h.Name))}), expected exactly one");
-        return hosts[0];
     }
 }
