@@ -65,19 +65,31 @@ public sealed class MigrationExecutor(
             Log.MigrationStarted(logger, id, plan.Domain, plan.Source, plan.Target);
             var attempt = await hypervisor.MigrateAsync(plan.Domain, source, target, policy.MigrationTimeout, policy.VirshFlags, cancellationToken)
                 .ConfigureAwait(false);
-            var placement = await VerifyPlacementAsync(plan.Domain, source, target, cancellationToken).ConfigureAwait(false);
+            // virsh's exit code is not the truth (it can fail or time out after the switch-over): libvirt is asked.
+            var placement = await LocateAsync(plan.Domain, source, target, cancellationToken).ConfigureAwait(false);
             var duration = time.GetUtcNow() - startedAt;
-            var (outcome, note) = Settle(attempt, placement, plan);
+            if (!placement.Known)
+            {
+                // Not journaled as failed while the domain may be on the target: the row stays open, counts as in
+                // flight, and a later pass settles it once libvirt can say where the domain is.
+                var open = $"virsh {Exited(attempt)}; placement unclear ({placement.Description}): left open, settled from libvirt on a later pass";
+                await journal.RecordAttemptAsync(id, attempt.ExitCode, attempt.Stderr, open, CancellationToken.None).ConfigureAwait(false);
+                Log.MigrationUnsettled(logger, id, plan.Domain, placement.Description);
+                return new MigrationResult(id, MigrationOutcomes.Running, null, duration, open, attempt.Stderr);
+            }
+            var outcome = OutcomeOf(placement, plan.Target, attempt.TimedOut);
+            var note = Note(attempt, outcome, placement);
             await journal.FinishMigrationAsync(id, time.GetUtcNow(), outcome, attempt.ExitCode, attempt.Stderr, placement.Host, note, CancellationToken.None)
                 .ConfigureAwait(false);
-            Count(outcome, plan.Domain, duration);
+            Count(outcome, plan.Domain);
+            metrics.MigrationDuration.Observe(duration.TotalSeconds);
             if (outcome == MigrationOutcomes.Succeeded)
             {
                 Log.MigrationSucceeded(logger, id, plan.Domain, plan.Source, plan.Target, duration.TotalSeconds);
             }
             else
             {
-                Log.MigrationFailed(logger, id, plan.Domain, plan.Source, plan.Target, outcome, placement.Host ?? "unknown",
+                Log.MigrationFailed(logger, id, plan.Domain, plan.Source, plan.Target, outcome, placement.Host ?? "no host",
                     CommandFailedException.Tail(attempt.Stderr, 500));
             }
             return new MigrationResult(id, outcome, placement.Host, duration, note, attempt.Stderr);
@@ -96,10 +108,9 @@ public sealed class MigrationExecutor(
 
     public void Dispose() => startGate.Dispose();
 
-    private void Count(string outcome, string domain, TimeSpan duration)
+    private void Count(string outcome, string domain)
     {
         metrics.Migrations.Inc(outcome);
-        metrics.MigrationDuration.Observe(duration.TotalSeconds);
         metrics.LastMigrationTimestamp.Set(time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
         if (outcome == MigrationOutcomes.Succeeded)
         {
@@ -107,34 +118,85 @@ public sealed class MigrationExecutor(
         }
     }
 
-    private static (string Outcome, string? Note) Settle(MigrationAttempt attempt, Placement placement, MigrationPlan plan)
+    /// <summary>The outcome from where libvirt has the domain: on the target, the move happened whatever virsh said.</summary>
+    private static string OutcomeOf(Placement placement, string target, bool timedOut) =>
+        placement.Host == target ? MigrationOutcomes.Succeeded
+        : placement.Host is null ? MigrationOutcomes.Interrupted
+        : timedOut ? MigrationOutcomes.TimedOut
+        : MigrationOutcomes.Failed;
+
+    private static string Note(MigrationAttempt attempt, string outcome, Placement placement)
     {
-        if (placement.Host == plan.Target)
+        var why = (outcome, attempt.Succeeded) switch
         {
-            return (MigrationOutcomes.Succeeded, attempt.Succeeded ? null : "virsh reported a failure, but libvirt shows the domain on the target");
-        }
-        if (attempt.TimedOut)
-        {
-            return (MigrationOutcomes.TimedOut, attempt.Aborted ? "deadline passed; domjobabort sent" : "deadline passed");
-        }
-        return (MigrationOutcomes.Failed, attempt.Succeeded ? "virsh reported success, but libvirt does not show the domain on the target" : null);
+            (MigrationOutcomes.Succeeded, false) => $"virsh {Exited(attempt)}, but libvirt shows the domain on the target; ",
+            (MigrationOutcomes.Succeeded, true) => "",
+            (_, true) => "virsh reported success, but libvirt does not show the domain on the target; ",
+            _ when attempt.TimedOut => $"deadline passed{(attempt.Aborted ? "; domjobabort sent" : "")}; ",
+            _ => "",
+        };
+        return $"{why}libvirt: {placement.Description}";
     }
 
-    /// <param name="Host">Where the domain runs, when exactly one of the two hosts runs it.</param>
-    internal sealed record Placement(string? Host, DomainPresence? OnSource, DomainPresence? OnTarget);
+    private static string Exited(MigrationAttempt attempt) => attempt.TimedOut
+        ? $"timed out{(attempt.Aborted ? " (domjobabort sent)" : "")}"
+        : $"exited with {attempt.ExitCode}";
 
-    /// <summary>Asks libvirt on both hosts. The domain is placed when exactly one of them runs it.</summary>
-    internal async Task<Placement> VerifyPlacementAsync(string domain, InventoryHost source, InventoryHost target, CancellationToken cancellationToken)
+    /// <summary>Where libvirt has a domain after a migration, in the journal's words.</summary>
+    /// <param name="Known">False while that cannot be said: a host does not answer, or the domain runs on both
+    /// hosts (the migration may still be going on).</param>
+    /// <param name="Host">The host running the domain, else the one defining it (shut off); null when no host has it.</param>
+    internal sealed record Placement(bool Known, string? Host, string Description);
+
+    /// <summary>Asks libvirt on both hosts and, when neither has the domain, on every other host of the inventory.</summary>
+    internal async Task<Placement> LocateAsync(string domain, InventoryHost source, InventoryHost target, CancellationToken cancellationToken)
     {
         var onSource = await PresenceAsync(source, domain, cancellationToken).ConfigureAwait(false);
         var onTarget = await PresenceAsync(target, domain, cancellationToken).ConfigureAwait(false);
-        string? host = (onSource, onTarget) switch
+        var seen = $"on {source.Name} {Describe(onSource)}, on {target.Name} {Describe(onTarget)}";
+        if (onSource is null || onTarget is null)
         {
-            ({ Running: false }, { Running: true }) => target.Name,
-            ({ Running: true }, { Running: false }) => source.Name,
-            _ => null,
+            return new Placement(false, null, seen);
+        }
+        if (onSource.Running && onTarget.Running)
+        {
+            return new Placement(false, null, $"{seen}: running on both");
+        }
+        if (onSource.Running || onTarget.Running)
+        {
+            return new Placement(true, onSource.Running ? source.Name : target.Name, seen);
+        }
+        // Running on neither (shut off, crashed): with --undefinesource the definition says which host has it.
+        if (onSource.Defined || onTarget.Defined)
+        {
+            return onSource.Defined && onTarget.Defined
+                ? new Placement(false, null, $"{seen}: defined on both, running on neither")
+                : new Placement(true, onSource.Defined ? source.Name : target.Name, seen);
+        }
+        var elsewhere = new List<string>();
+        var silent = new List<string>();
+        foreach (var host in inventory.Hosts.Where(h => h.Name != source.Name && h.Name != target.Name))
+        {
+            try
+            {
+                if ((await hypervisor.ListRunningDomainsAsync(host, cancellationToken).ConfigureAwait(false)).Contains(domain, StringComparer.Ordinal))
+                {
+                    elsewhere.Add(host.Name);
+                }
+            }
+            catch (HypervisorUnavailableException e)
+            {
+                Log.HostUnreachable(logger, host.Name, e.Message);
+                silent.Add(host.Name);
+            }
+        }
+        return (elsewhere.Count, silent.Count) switch
+        {
+            (1, 0) => new Placement(true, elsewhere[0], $"{seen}, running on {elsewhere[0]}"),
+            (0, 0) => new Placement(true, null, $"{seen}, on no other host"),
+            (0, _) => new Placement(false, null, $"{seen}; {string.Join(", ", silent)} do(es) not answer"),
+            _ => new Placement(false, null, $"{seen}, running on {string.Join(" and ", elsewhere)}"),
         };
-        return new Placement(host, onSource, onTarget);
     }
 
     private async Task<DomainPresence?> PresenceAsync(InventoryHost host, string domain, CancellationToken cancellationToken)
@@ -151,8 +213,8 @@ public sealed class MigrationExecutor(
     }
 
     /// <summary>Settles migrations the journal shows running that no task of this process runs (a crash or a
-    /// restart cut them short) from where libvirt reports the domain. Left running while that is unclear
-    /// (a host does not answer, or the domain shows on both: the migration may still be going on).</summary>
+    /// restart cut them short, or libvirt could not say where the domain went when virsh ended) from where libvirt
+    /// reports the domain. Left open while that is unclear; counted once settled.</summary>
     public async Task<int> SettleInterruptedAsync(CancellationToken cancellationToken)
     {
         var settled = 0;
@@ -168,48 +230,29 @@ public sealed class MigrationExecutor(
         {
             startGate.Release();
         }
-        foreach (var migration in running)
+        foreach (var migration in running.Where(m => !mine.Contains(m.Id)))
         {
-            if (mine.Contains(migration.Id))
+            if (inventory.FindHost(migration.Source) is not { } source || inventory.FindHost(migration.Target) is not { } target)
             {
                 continue;
             }
-            var source = inventory.FindHost(migration.Source);
-            var target = inventory.FindHost(migration.Target);
-            if (source is null || target is null)
+            var placement = await LocateAsync(migration.Domain, source, target, cancellationToken).ConfigureAwait(false);
+            if (!placement.Known)
             {
+                Log.MigrationUnsettled(logger, migration.Id, migration.Domain, placement.Description);
                 continue;
             }
-            var placement = await VerifyPlacementAsync(migration.Domain, source, target, cancellationToken).ConfigureAwait(false);
-            if (placement.OnSource is null || placement.OnTarget is null)
-            {
-                continue;
-            }
-            string outcome;
-            if (placement.Host == target.Name)
-            {
-                outcome = MigrationOutcomes.Succeeded;
-            }
-            else if (placement.Host == source.Name)
-            {
-                outcome = MigrationOutcomes.Failed;
-            }
-            else if (!placement.OnSource.Defined && !placement.OnTarget.Defined)
-            {
-                outcome = MigrationOutcomes.Interrupted;
-            }
-            else
-            {
-                continue;
-            }
-            var note = $"settled after a restart from libvirt: on {migration.Source} {Describe(placement.OnSource)}, on {migration.Target} {Describe(placement.OnTarget)}";
-            await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), outcome, null, migration.Stderr, placement.Host, note, cancellationToken)
-                .ConfigureAwait(false);
-            Log.MigrationSettled(logger, migration.Id, migration.Domain, outcome, placement.Host ?? "nowhere");
+            var outcome = OutcomeOf(placement, target.Name, timedOut: false);
+            var note = $"{(migration.Note is { } earlier ? earlier + "; " : "")}settled from libvirt: {placement.Description}";
+            await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), outcome, migration.ExitCode, migration.Stderr, placement.Host, note,
+                cancellationToken).ConfigureAwait(false);
+            Count(outcome, migration.Domain);
+            Log.MigrationSettled(logger, migration.Id, migration.Domain, outcome, placement.Host ?? "no host");
             settled++;
         }
         return settled;
     }
 
-    private static string Describe(DomainPresence presence) => presence.Defined ? presence.State ?? "defined" : "absent";
+    private static string Describe(DomainPresence? presence) =>
+        presence is null ? "unknown (no answer)" : presence.Defined ? presence.State ?? "defined" : "absent";
 }

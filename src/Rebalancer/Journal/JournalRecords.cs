@@ -44,8 +44,8 @@ public sealed record DecisionRecord(
     double? TargetBusyBefore,
     double? TargetBusyAfter);
 
-/// <param name="Outcome">running, succeeded, failed, timed_out, or interrupted (cut short by a restart and
-/// not settled: libvirt could not say where the domain is).</param>
+/// <param name="Outcome">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it on
+/// the target), failed or timed_out (on the source, or on another host), interrupted (no host has it).</param>
 /// <param name="Placement">Where libvirt reported the domain once the migration ended.</param>
 public sealed record MigrationRecord(
     long Id,

@@ -211,9 +211,22 @@ public sealed class SqliteJournal : IDisposable
             command.Parameters.AddWithValue("$at", Time(endedAt));
             command.Parameters.AddWithValue("$outcome", outcome);
             command.Parameters.AddWithValue("$exit", (object?)exitCode ?? DBNull.Value);
-            command.Parameters.AddWithValue("$stderr", stderr is null ? DBNull.Value : stderr.Length <= MaxStderrChars ? stderr : stderr[^MaxStderrChars..]);
+            command.Parameters.AddWithValue("$stderr", stderr is null ? DBNull.Value : StderrTail(stderr));
             command.Parameters.AddWithValue("$placement", (object?)placement ?? DBNull.Value);
             command.Parameters.AddWithValue("$note", (object?)note ?? DBNull.Value);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>What virsh said, for a migration that stays running until libvirt can say where the domain is.</summary>
+    public Task RecordAttemptAsync(long id, int exitCode, string stderr, string note, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE migrations SET exit_code = $exit, stderr = $stderr, note = $note WHERE id = $id AND outcome = 'running';";
+            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue("$exit", exitCode);
+            command.Parameters.AddWithValue("$stderr", StderrTail(stderr));
+            command.Parameters.AddWithValue("$note", note);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
@@ -467,6 +480,8 @@ public sealed class SqliteJournal : IDisposable
             throw new JournalException($"journal {Path}: {e.Message}", e);
         }
     }
+
+    private static string StderrTail(string stderr) => stderr.Length <= MaxStderrChars ? stderr : stderr[^MaxStderrChars..];
 
     internal static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 

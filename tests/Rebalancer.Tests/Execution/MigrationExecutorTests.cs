@@ -82,4 +82,53 @@ public sealed class MigrationExecutorTests : IDisposable
         Assert.Equal(MigrationOutcomes.Succeeded, result.Outcome);
         Assert.NotNull(result.Note);
     }
+
+    [Fact]
+    public async Task A_timeout_while_the_domain_runs_on_both_hosts_stays_open_until_libvirt_shows_where_it_went()
+    {
+        hypervisor.FailWith = domain =>
+        {
+            // The deadline fell in the switch-over: paused on the target, still running on the source.
+            hypervisor.Presences[("hv2", domain)] = new DomainPresence(true, "paused");
+            return new MigrationAttempt("virsh migrate", -1, "error: operation aborted: migration job", TimeSpan.FromMinutes(3), TimedOut: true, Aborted: true);
+        };
+
+        var (components, result) = await RunAsync();
+
+        Assert.Equal(MigrationOutcomes.Running, result.Outcome);
+        var open = Assert.Single(await components.Journal.GetRunningMigrationsAsync(CancellationToken.None));
+        Assert.Contains("operation aborted", open.Stderr, StringComparison.Ordinal);
+        Assert.Contains("running on both", open.Note, StringComparison.Ordinal);
+        Assert.Equal(0, components.Metrics.Migrations.Value("timed_out") + components.Metrics.Migrations.Value("failed"));
+
+        // libvirt completes the switch-over after all.
+        hypervisor.Presences.Clear();
+        hypervisor.Place("vm1", "hv2");
+        Assert.Equal(1, await components.Executor.SettleInterruptedAsync(CancellationToken.None));
+
+        var settled = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
+        Assert.Equal((MigrationOutcomes.Succeeded, "hv2", -1), (settled.Outcome, settled.Placement, settled.ExitCode));
+        Assert.Equal(1, components.Metrics.Migrations.Value("succeeded"));
+        Assert.Equal(1, components.Metrics.DomainMigrations.Value("vm1"));
+    }
+
+    [Fact]
+    public async Task A_failure_while_the_target_does_not_answer_is_not_journaled_as_failed()
+    {
+        hypervisor.FailWith = domain =>
+        {
+            hypervisor.Place(domain, "hv2");
+            hypervisor.Unreachable.Add("hv2");
+            return new MigrationAttempt("virsh migrate", 1, "error: End of file while reading data", TimeSpan.FromSeconds(4), false, false);
+        };
+
+        var (components, result) = await RunAsync();
+
+        Assert.Equal(MigrationOutcomes.Running, result.Outcome);
+        Assert.Equal(0, components.Metrics.Migrations.Value("failed"));
+        hypervisor.Unreachable.Clear();
+        await components.Executor.SettleInterruptedAsync(CancellationToken.None);
+        var settled = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
+        Assert.Equal((MigrationOutcomes.Succeeded, "hv2"), (settled.Outcome, settled.Placement));
+    }
 }

@@ -1,4 +1,6 @@
 using System.Net.Http.Json;
+using Loadshift.Rebalancer.Execution;
+using Loadshift.Rebalancer.Inventory;
 using Loadshift.Rebalancer.Journal;
 using Loadshift.Rebalancer.Planning;
 using Loadshift.Rebalancer.Tests.Support;
@@ -35,9 +37,9 @@ public sealed class JournalRecoveryTests : IDisposable
         return id;
     }
 
-    private async Task<(Components After, MigrationRecord Migration)> RestartAsync(long id)
+    private async Task<(Components After, MigrationRecord Migration)> RestartAsync(long id, InventoryOptions? inventory = null)
     {
-        var after = new Components(DbPath, hypervisor);
+        var after = new Components(DbPath, hypervisor, inventory: inventory);
         await after.Journal.InitializeAsync(CancellationToken.None);
         await after.Executor.SettleInterruptedAsync(CancellationToken.None);
         var migration = (await after.Journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items.Single(m => m.Id == id);
@@ -68,7 +70,7 @@ public sealed class JournalRecoveryTests : IDisposable
 
         Assert.Equal(MigrationOutcomes.Succeeded, migration.Outcome);
         Assert.Equal("hv2", migration.Placement);
-        Assert.Contains("settled after a restart", migration.Note, StringComparison.Ordinal);
+        Assert.Contains("settled from libvirt", migration.Note, StringComparison.Ordinal);
         // It counts for the cooldown and for "last moved returns first".
         var history = await after.Journal.GetDomainHistoryAsync(DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None);
         Assert.Equal(1, history["vm2"].RecentMigrations);
@@ -84,6 +86,51 @@ public sealed class JournalRecoveryTests : IDisposable
 
         Assert.Equal(MigrationOutcomes.Failed, migration.Outcome);
         Assert.Equal("hv1", migration.Placement);
+    }
+
+    [Fact]
+    public async Task A_migration_cut_short_with_the_domain_shut_off_on_the_source_is_settled_as_failed_there()
+    {
+        var id = await CrashMidMigrationAsync();
+        hypervisor.Presences[("hv1", "vm2")] = new DomainPresence(true, "shut off");
+
+        var (after, migration) = await RestartAsync(id);
+
+        Assert.Equal((MigrationOutcomes.Failed, "hv1"), (migration.Outcome, migration.Placement));
+        Assert.Contains("shut off", migration.Note, StringComparison.Ordinal);
+        Assert.Equal(1, after.Metrics.Migrations.Value("failed"));
+    }
+
+    [Fact]
+    public async Task A_domain_on_neither_host_is_looked_for_on_the_others_and_journaled_where_it_runs()
+    {
+        var id = await CrashMidMigrationAsync();
+        hypervisor.Place("vm2", "hv3");
+        var inventory = new InventoryOptions
+        {
+            Hosts =
+            [
+                new InventoryHost { Name = "hv1", LibvirtUri = "qemu+tcp://10.0.0.1/system", CpuCapacity = 2 },
+                new InventoryHost { Name = "hv2", LibvirtUri = "qemu+tcp://10.0.0.2/system", CpuCapacity = 2 },
+                new InventoryHost { Name = "hv3", LibvirtUri = "qemu+tcp://10.0.0.3/system", CpuCapacity = 2 },
+            ],
+        };
+
+        var (_, migration) = await RestartAsync(id, inventory);
+
+        Assert.Equal((MigrationOutcomes.Failed, "hv3"), (migration.Outcome, migration.Placement));
+    }
+
+    [Fact]
+    public async Task A_domain_no_host_has_is_journaled_as_interrupted_and_counted()
+    {
+        var id = await CrashMidMigrationAsync();
+
+        var (after, migration) = await RestartAsync(id);
+
+        Assert.Equal(MigrationOutcomes.Interrupted, migration.Outcome);
+        Assert.Null(migration.Placement);
+        Assert.Equal(1, after.Metrics.Migrations.Value("interrupted"));
     }
 
     [Fact]

@@ -22,7 +22,14 @@ public sealed class FakeHypervisor : IHypervisor
     /// <summary>When set, every migration waits for it (a migration the test holds in flight).</summary>
     public TaskCompletionSource? Hold { get; set; }
 
+    /// <summary>What a host says of a domain beyond <see cref="Place"/>: paused as the incoming side of a
+    /// migration, shut off, defined on two hosts.</summary>
+    public ConcurrentDictionary<(string Host, string Domain), DomainPresence> Presences { get; } = new();
+
     public void Place(string domain, string host) => placement[domain] = host;
+
+    /// <summary>The domain is on no host's list (placed nowhere).</summary>
+    public void Remove(string domain) => placement.TryRemove(domain, out _);
 
     public string? HostOf(string domain) => placement.TryGetValue(domain, out var host) ? host : null;
 
@@ -32,7 +39,9 @@ public sealed class FakeHypervisor : IHypervisor
         {
             throw new HypervisorUnavailableException(host.Name, "connection refused");
         }
-        return Task.FromResult<IReadOnlyList<string>>([.. placement.Where(p => p.Value == host.Name).Select(p => p.Key).Order(StringComparer.Ordinal)]);
+        var running = placement.Where(p => p.Value == host.Name).Select(p => p.Key)
+            .Union(Presences.Where(p => p.Key.Host == host.Name && p.Value.Running).Select(p => p.Key.Domain), StringComparer.Ordinal);
+        return Task.FromResult<IReadOnlyList<string>>([.. running.Order(StringComparer.Ordinal)]);
     }
 
     public Task<DomainPresence> GetDomainPresenceAsync(InventoryHost host, string domain, CancellationToken cancellationToken)
@@ -41,7 +50,8 @@ public sealed class FakeHypervisor : IHypervisor
         {
             throw new HypervisorUnavailableException(host.Name, "connection refused");
         }
-        return Task.FromResult(HostOf(domain) == host.Name ? new DomainPresence(true, "running") : DomainPresence.Absent);
+        return Task.FromResult(Presences.TryGetValue((host.Name, domain), out var presence) ? presence
+            : HostOf(domain) == host.Name ? new DomainPresence(true, "running") : DomainPresence.Absent);
     }
 
     public async Task<MigrationAttempt> MigrateAsync(string domain, InventoryHost source, InventoryHost target, TimeSpan timeout,
