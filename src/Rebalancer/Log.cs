@@ -10,6 +10,9 @@ internal static partial class Log
     [LoggerMessage(101, LogLevel.Debug, "Ignoring alert {AlertName} host={Host} action={Action}: not the configured alert with action=\"rebalance\" on an inventory host")]
     public static partial void AlertIgnored(ILogger logger, string alertName, string host, string action);
 
+    [LoggerMessage(103, LogLevel.Warning, "Alert {Fingerprint} ({Status}, startsAt {StartsAt:O}) is older than the journaled firing of that alert: kept as journaled")]
+    public static partial void AlertStale(ILogger logger, string fingerprint, string status, DateTimeOffset? startsAt);
+
     [LoggerMessage(102, LogLevel.Information, "Host {Host} {Change} through the API")]
     public static partial void MaintenanceChanged(ILogger logger, string host, string change);
 

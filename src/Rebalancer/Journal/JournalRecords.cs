@@ -3,6 +3,9 @@ namespace Loadshift.Rebalancer.Journal;
 /// <summary>One Alertmanager notification as received (the webhook's durable receipt).</summary>
 public sealed record ReceiptRecord(long Id, DateTimeOffset ReceivedAt, string? GroupKey, string? Status, string? Receiver, int AlertCount);
 
+/// <param name="Stale">Fingerprints of alerts left as journaled: the notification spoke of an earlier firing.</param>
+public sealed record RecordedWebhook(long ReceiptId, IReadOnlySet<string> Stale);
+
 /// <summary>The latest state of one alert (by Alertmanager's fingerprint).</summary>
 public sealed record AlertRecord(
     string Fingerprint,

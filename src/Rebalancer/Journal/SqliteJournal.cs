@@ -82,7 +82,10 @@ public sealed class SqliteJournal : IDisposable
         Volatile.Write(ref initialized, 1);
     }
 
-    public Task<long> RecordWebhookAsync(DateTimeOffset receivedAt, string? groupKey, string? status, string? receiver,
+    /// <summary>Journals a notification and the state of its alerts. An alert whose startsAt is older than the
+    /// journaled one's is left as it is (a late delivery about an earlier firing must not resolve, or reopen, the
+    /// current one); it is listed in the answer's <see cref="RecordedWebhook.Stale"/>.</summary>
+    public Task<RecordedWebhook> RecordWebhookAsync(DateTimeOffset receivedAt, string? groupKey, string? status, string? receiver,
         string body, IReadOnlyList<AlertUpdate> alerts, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
@@ -102,6 +105,7 @@ public sealed class SqliteJournal : IDisposable
                 receipt.Parameters.AddWithValue("$body", body);
                 receiptId = (long)(await receipt.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             }
+            var stale = new HashSet<string>(StringComparer.Ordinal);
             foreach (var alert in alerts)
             {
                 await using var upsert = connection.CreateCommand();
@@ -113,7 +117,8 @@ public sealed class SqliteJournal : IDisposable
                     ON CONFLICT (fingerprint) DO UPDATE SET
                         status = excluded.status, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
                         last_received_at = excluded.last_received_at, last_receipt_id = excluded.last_receipt_id,
-                        labels = excluded.labels;
+                        labels = excluded.labels
+                    WHERE excluded.starts_at IS NULL OR alerts.starts_at IS NULL OR excluded.starts_at >= alerts.starts_at;
                     """;
                 upsert.Parameters.AddWithValue("$fp", alert.Fingerprint);
                 upsert.Parameters.AddWithValue("$name", (object?)alert.AlertName ?? DBNull.Value);
@@ -125,10 +130,13 @@ public sealed class SqliteJournal : IDisposable
                 upsert.Parameters.AddWithValue("$at", Time(receivedAt));
                 upsert.Parameters.AddWithValue("$receipt", receiptId);
                 upsert.Parameters.AddWithValue("$labels", alert.LabelsJson);
-                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                {
+                    stale.Add(alert.Fingerprint);
+                }
             }
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return receiptId;
+            return new RecordedWebhook(receiptId, stale);
         }, cancellationToken);
 
     /// <summary>Alerts whose latest notification says firing, for the given alert name.</summary>

@@ -29,8 +29,9 @@ public sealed record AlertmanagerAlert(
 
 /// <summary>What the webhook answers once the notification is in the journal.</summary>
 /// <param name="Relevant">Alerts the Rebalancer acts on (the configured alert name with action="rebalance" and a host
-/// from the inventory); the others are journaled and ignored.</param>
-public sealed record WebhookReceipt(long ReceiptId, int Alerts, int Relevant);
+/// from the inventory) whose state the notification changed; the others are journaled and ignored.</param>
+/// <param name="Stale">Alerts the journal knows from a later firing (their startsAt is older): their state stays.</param>
+public sealed record WebhookReceipt(long ReceiptId, int Alerts, int Relevant, int Stale);
 
 [JsonSerializable(typeof(AlertmanagerPayload))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]

@@ -95,12 +95,10 @@ internal static class WebhookEndpoints
             a.StartsAt,
             a.EndsAt,
             JsonSerializer.Serialize(a.Labels ?? new Dictionary<string, string>(), WebhookJsonContext.Default.IReadOnlyDictionaryStringString))).ToList();
-        var relevant = updates.Count(a => IsRelevant(a.AlertName, a.Action, a.Host, policy, inventory));
-
-        long receiptId;
+        RecordedWebhook recorded;
         try
         {
-            receiptId = await journal.RecordWebhookAsync(time.GetUtcNow(), payload.GroupKey, payload.Status, payload.Receiver,
+            recorded = await journal.RecordWebhookAsync(time.GetUtcNow(), payload.GroupKey, payload.Status, payload.Receiver,
                 System.Text.Encoding.UTF8.GetString(body), updates, cancellationToken).ConfigureAwait(false);
         }
         catch (JournalException e)
@@ -109,16 +107,28 @@ internal static class WebhookEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Journal unavailable",
                 detail: "The notification could not be recorded; Alertmanager will retry.");
         }
-        foreach (var alert in updates.Where(a => !IsRelevant(a.AlertName, a.Action, a.Host, policy, inventory)))
+        var relevant = 0;
+        foreach (var alert in updates)
         {
-            Log.AlertIgnored(logger, alert.AlertName ?? "", alert.Host ?? "", alert.Action ?? "");
+            if (recorded.Stale.Contains(alert.Fingerprint))
+            {
+                Log.AlertStale(logger, alert.Fingerprint, alert.Status, alert.StartsAt);
+            }
+            else if (IsRelevant(alert.AlertName, alert.Action, alert.Host, policy, inventory))
+            {
+                relevant++;
+            }
+            else
+            {
+                Log.AlertIgnored(logger, alert.AlertName ?? "", alert.Host ?? "", alert.Action ?? "");
+            }
         }
-        Log.WebhookReceived(logger, receiptId, payload.Status ?? "", alerts.Count, relevant, payload.GroupKey ?? "");
+        Log.WebhookReceived(logger, recorded.ReceiptId, payload.Status ?? "", alerts.Count, relevant, payload.GroupKey ?? "");
         if (relevant > 0)
         {
             signal.Wake();
         }
-        return TypedResults.Accepted((string?)null, new WebhookReceipt(receiptId, alerts.Count, relevant));
+        return TypedResults.Accepted((string?)null, new WebhookReceipt(recorded.ReceiptId, alerts.Count, relevant, recorded.Stale.Count));
     }
 
     /// <summary>The alert the Rebalancer acts on: policy.alertName with action="rebalance" on an inventory host.</summary>

@@ -140,6 +140,27 @@ public sealed class WebhookContractTests : IDisposable
     }
 
     [Fact]
+    public async Task A_late_resolved_notification_of_an_earlier_firing_does_not_resolve_the_current_one()
+    {
+        using var client = factory.CreateAuthorizedClient();
+        // The alert fires again from 03:00; the notification that resolved its 02:00 firing arrives only now
+        // (from the other Alertmanager of an HA pair, or a retry).
+        var current = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "firing-hv1.json"))
+            .Replace("2026-11-22T02:00:00.000Z", "2026-11-22T03:00:00.000Z", StringComparison.Ordinal);
+        (await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), new StringContent(current, Encoding.UTF8, "application/json"))).Dispose();
+
+        using var late = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("resolved-hv1.json"));
+
+        Assert.Equal(HttpStatusCode.Accepted, late.StatusCode);
+        using var receipt = JsonDocument.Parse(await late.Content.ReadAsStringAsync());
+        Assert.Equal((0, 1), (receipt.RootElement.GetProperty("relevant").GetInt32(), receipt.RootElement.GetProperty("stale").GetInt32()));
+        var alert = (await JournalAsync(client, "alerts")).GetProperty("items").EnumerateArray().Single();
+        Assert.Equal("firing", alert.GetProperty("status").GetString());
+        Assert.StartsWith("2026-11-22T03:00:00", alert.GetProperty("startsAt").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, (await JournalAsync(client, "receipts")).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Other_alerts_are_journaled_and_ignored()
     {
         using var client = factory.CreateAuthorizedClient();
