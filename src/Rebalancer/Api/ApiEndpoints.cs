@@ -21,7 +21,9 @@ public sealed record HostStatus(
     IReadOnlyList<string> Domains,
     IReadOnlyDictionary<string, double> DomainCpuShares);
 
-public sealed record AwayFromHome(string Domain, string Host, string HomeHost);
+/// <summary>A domain away from its home host, and why: the reason and detail of the decision that moved it there
+/// (null when the journal has no move of it to that host: moved by hand, or before the journal).</summary>
+public sealed record AwayFromHome(string Domain, string Host, string HomeHost, long? MigrationId, DateTimeOffset? MovedAt, string? Reason, string? Detail);
 
 public sealed record StatusResponse(
     string Version,
@@ -57,7 +59,6 @@ internal static class ApiEndpoints
         SqliteJournal Journal,
         ClusterObserver Observer,
         RebalanceWorker Worker,
-        MigrationTracker Tracker,
         WorkerSignal Signal,
         IOptions<InventoryOptions> Inventory,
         IOptions<PolicyOptions> Policy,
@@ -81,14 +82,17 @@ internal static class ApiEndpoints
                 snapshot.Load?.HostMemoryAvailable.TryGetValue(h.Name, out var memory) == true ? (long)memory : null,
                 snapshot.Maintenance.Contains(h.Name), firing.Contains(h.Name), domains, shares);
         }).ToList();
+        var moves = await s.Journal.GetLastMovesAsync(cancellationToken).ConfigureAwait(false);
         var away = snapshot.Libvirt.Where(h => h.Reachable)
             .SelectMany(h => h.Domains.Select(d => (Domain: d, Host: h.Name)))
             .Where(p => snapshot.Homes.TryGetValue(p.Domain, out var home) && home != p.Host)
-            .Select(p => new AwayFromHome(p.Domain, p.Host, snapshot.Homes[p.Domain]))
+            .Select(p => moves.TryGetValue(p.Domain, out var move) && move.Target == p.Host
+                ? new AwayFromHome(p.Domain, p.Host, snapshot.Homes[p.Domain], move.MigrationId, move.EndedAt, move.Reason, move.Detail)
+                : new AwayFromHome(p.Domain, p.Host, snapshot.Homes[p.Domain], null, null, null, null))
             .ToList();
         var last = await s.Journal.GetLastDecisionAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new StatusResponse(Metrics.RebalancerMetrics.Version, s.Policy.Value.DryRun, snapshot.TakenAt,
-            snapshot.MetricsError, hosts, away, s.Tracker.Snapshot(), last));
+            snapshot.MetricsError, hosts, away, await s.Worker.InFlightAsync(cancellationToken).ConfigureAwait(false), last));
     }
 
     /// <summary>Newest first; pass the answer's <c>nextBefore</c> as <c>before</c> for the next page.</summary>

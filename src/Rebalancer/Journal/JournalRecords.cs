@@ -50,6 +50,7 @@ public sealed record DecisionRecord(
 /// <param name="Outcome">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it on
 /// the target), failed or timed_out (on the source, or on another host), interrupted (no host has it).</param>
 /// <param name="Placement">Where libvirt reported the domain once the migration ended.</param>
+/// <param name="Reason">The reason of the decision that started it (overloaded, return_home, drain).</param>
 public sealed record MigrationRecord(
     long Id,
     long? DecisionId,
@@ -63,7 +64,11 @@ public sealed record MigrationRecord(
     int? ExitCode,
     string? Stderr,
     string? Placement,
-    string? Note);
+    string? Note,
+    string? Reason);
+
+/// <summary>A domain's last successful migration and the decision behind it.</summary>
+public sealed record LastMove(string Domain, string Target, long MigrationId, DateTimeOffset? EndedAt, string? Reason, string? Detail);
 
 public static class MigrationOutcomes
 {

@@ -243,8 +243,24 @@ public sealed class SqliteJournal : IDisposable
         ReadAsync<IReadOnlyList<MigrationRecord>>(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"{MigrationColumns} WHERE outcome = 'running' ORDER BY id;";
+            command.CommandText = $"{MigrationColumns} WHERE m.outcome = 'running' ORDER BY m.id;";
             return await ReadAllAsync(command, ReadMigration, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Per domain, its last successful migration: where it went, when, and why.</summary>
+    public Task<IReadOnlyDictionary<string, LastMove>> GetLastMovesAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<string, LastMove>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT m.domain, m.target, m.id, m.ended_at, d.reason, d.detail
+                FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id
+                WHERE m.id IN (SELECT MAX(id) FROM migrations WHERE outcome = 'succeeded' GROUP BY domain);
+                """;
+            var moves = await ReadAllAsync(command,
+                r => new LastMove(r.GetString(0), r.GetString(1), r.GetInt64(2), ParseOrNull(r, 3), StringOrNull(r, 4), StringOrNull(r, 5)),
+                cancellationToken).ConfigureAwait(false);
+            return moves.ToDictionary(m => m.Domain, StringComparer.Ordinal);
         }, cancellationToken);
 
     /// <summary>Per domain: start of the last successful move, end of the last attempt, and how many
@@ -342,7 +358,7 @@ public sealed class SqliteJournal : IDisposable
         PageAsync($"{DecisionColumns} WHERE id < $before ORDER BY id DESC LIMIT $limit;", before, limit, ReadDecision, d => d.Id, cancellationToken);
 
     public Task<Page<MigrationRecord>> ListMigrationsAsync(long? before, int limit, CancellationToken cancellationToken) =>
-        PageAsync($"{MigrationColumns} WHERE id < $before ORDER BY id DESC LIMIT $limit;", before, limit, ReadMigration, m => m.Id, cancellationToken);
+        PageAsync($"{MigrationColumns} WHERE m.id < $before ORDER BY m.id DESC LIMIT $limit;", before, limit, ReadMigration, m => m.Id, cancellationToken);
 
     public Task<Page<ReceiptRecord>> ListReceiptsAsync(long? before, int limit, CancellationToken cancellationToken) =>
         PageAsync("SELECT id, received_at, group_key, status, receiver, alert_count FROM webhook_receipts WHERE id < $before ORDER BY id DESC LIMIT $limit;",
@@ -392,8 +408,10 @@ public sealed class SqliteJournal : IDisposable
         "SELECT id, at, kind, host, outcome, reason, detail, dry_run, domain, source, target, domain_share, " +
         "source_busy_before, source_busy_after, target_busy_before, target_busy_after FROM decisions";
 
+    /// <summary>With the reason of the decision that started the migration, so that each says why it happened.</summary>
     private const string MigrationColumns =
-        "SELECT id, decision_id, domain, source, target, kind, started_at, ended_at, outcome, exit_code, stderr, placement, note FROM migrations";
+        "SELECT m.id, m.decision_id, m.domain, m.source, m.target, m.kind, m.started_at, m.ended_at, m.outcome, m.exit_code, " +
+        "m.stderr, m.placement, m.note, d.reason FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id";
 
     private static AlertRecord ReadAlert(SqliteDataReader r) => new(
         r.GetString(0), StringOrNull(r, 1), StringOrNull(r, 2), StringOrNull(r, 3), r.GetString(4),
@@ -407,7 +425,7 @@ public sealed class SqliteJournal : IDisposable
     private static MigrationRecord ReadMigration(SqliteDataReader r) => new(
         r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), StringOrNull(r, 5),
         Parse(r.GetString(6)), ParseOrNull(r, 7), r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9), StringOrNull(r, 10),
-        StringOrNull(r, 11), StringOrNull(r, 12));
+        StringOrNull(r, 11), StringOrNull(r, 12), StringOrNull(r, 13));
 
     private async Task<Page<T>> PageAsync<T>(string sql, long? before, int limit, Func<SqliteDataReader, T> read, Func<T, long> id, CancellationToken cancellationToken) =>
         await ReadAsync(async connection =>

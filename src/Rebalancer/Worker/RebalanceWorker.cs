@@ -149,13 +149,20 @@ public sealed class RebalanceWorker(
     {
         var now = time.GetUtcNow();
         var history = await journal.GetDomainHistoryAsync(now - policy.BackoffWindow, cancellationToken).ConfigureAwait(false);
-        // Journal rows still running that no task here runs (not settled yet) count as in flight too.
+        var inFlight = await InFlightAsync(cancellationToken).ConfigureAwait(false);
+        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now);
+    }
+
+    /// <summary>The migrations this process runs, and those the journal still shows running that no task here runs
+    /// (not settled yet: libvirt could not say where the domain is).</summary>
+    public async Task<IReadOnlyList<MigrationInFlight>> InFlightAsync(CancellationToken cancellationToken)
+    {
         var mine = tracker.Ids.ToHashSet();
         var inFlight = tracker.Snapshot().ToList();
         inFlight.AddRange((await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false))
             .Where(m => !mine.Contains(m.Id))
             .Select(m => new MigrationInFlight(m.Domain, m.Source, m.Target, m.StartedAt)));
-        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now);
+        return inFlight;
     }
 
     private async Task<PlanningInput> DecideAsync(PlanningInput input, ClusterSnapshot snapshot, DecisionKind kind, string? host,

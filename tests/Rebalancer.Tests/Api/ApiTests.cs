@@ -31,7 +31,14 @@ public sealed class ApiTests : IDisposable
             status = await client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/status", UriKind.Relative));
             return status.GetProperty("domainsAwayFromHome").GetArrayLength() == 1;
         }, "status shows vm2 away from home");
-        Assert.Equal("hv1", status.GetProperty("domainsAwayFromHome")[0].GetProperty("homeHost").GetString());
+        var away = status.GetProperty("domainsAwayFromHome")[0];
+        Assert.Equal("hv1", away.GetProperty("homeHost").GetString());
+        // Why vm2 is away: the decision that moved it, in the status and on its migration.
+        Assert.Equal("overloaded", away.GetProperty("reason").GetString());
+        Assert.StartsWith("hv1 busy 0.93 > 0.80", away.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var migration = (await WebhookContractTests.JournalAsync(client, "migrations")).GetProperty("items")[0];
+        Assert.Equal(away.GetProperty("migrationId").GetInt64(), migration.GetProperty("id").GetInt64());
+        Assert.Equal("overloaded", migration.GetProperty("reason").GetString());
 
         // The load falls: hv1 stays under the low watermark for the calm window; Alertmanager resolves.
         factory.Metrics.Set(

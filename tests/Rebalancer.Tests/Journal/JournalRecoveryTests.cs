@@ -250,6 +250,35 @@ public sealed class StartupRecoveryTests : IDisposable
     }
 }
 
+/// <summary>The whole service with a migration libvirt cannot place yet.</summary>
+public sealed class OpenMigrationTests : IDisposable
+{
+    private readonly RebalancerFactory factory = new();
+
+    public void Dispose() => factory.Dispose();
+
+    [Fact]
+    public async Task A_migration_left_open_shows_in_flight_in_the_status_and_holds_further_moves()
+    {
+        var before = new Components(factory.JournalPath, factory.Hypervisor);
+        await before.Journal.InitializeAsync(CancellationToken.None);
+        await before.Journal.StartMigrationAsync(DateTimeOffset.UtcNow.AddMinutes(-1), null, DecisionKind.Relief,
+            new MigrationPlan("vm2", "hv1", "hv3", 0.3, 128 << 20, 0.9, 0.6, 0.1, 0.4), CancellationToken.None);
+        SqliteConnection.ClearAllPools();
+        factory.Hypervisor.Unreachable.Add("hv3");
+
+        using var client = factory.CreateAuthorizedClient();
+        (await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), new StringContent(
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "firing-hv1.json")), System.Text.Encoding.UTF8, "application/json"))).Dispose();
+
+        var status = await client.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri("/api/v1/status", UriKind.Relative));
+        var open = Assert.Single(status.GetProperty("migrationsInFlight").EnumerateArray());
+        Assert.Equal(("vm2", "hv3"), (open.GetProperty("domain").GetString(), open.GetProperty("target").GetString()));
+        await Task.Delay(300);
+        Assert.Empty(factory.Hypervisor.Migrations);
+    }
+}
+
 public sealed class JournalRetentionTests : IDisposable
 {
     private readonly TempDirectory directory = new();
