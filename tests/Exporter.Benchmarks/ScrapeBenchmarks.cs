@@ -31,7 +31,7 @@ public class ScrapeBenchmarks
     [Benchmark]
     public async Task<int> CollectAndRender()
     {
-        var writer = new MetricWriter();
+        using var writer = new MetricWriter();
         await _collector.CollectAsync(writer, new ScrapeContext(TimeSpan.FromSeconds(5)), CancellationToken.None);
         return writer.ToUtf8().Length;
     }

@@ -1,18 +1,21 @@
-using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Loadshift.Exporter.Libvirt;
 
-internal sealed record VcpuSample(int Index, double TimeNanoseconds);
+internal readonly record struct VcpuSample(int Index, double TimeNanoseconds);
 
-internal sealed record InterfaceSample(
+internal readonly record struct InterfaceSample(
     string Name, double ReceiveBytes, double ReceivePackets, double ReceiveErrors, double ReceiveDrops,
     double TransmitBytes, double TransmitPackets, double TransmitErrors, double TransmitDrops);
 
-internal sealed record BlockSample(string Name, double ReadRequests, double ReadBytes, double WriteRequests, double WriteBytes);
+internal readonly record struct BlockSample(string Name, double ReadRequests, double ReadBytes, double WriteRequests, double WriteBytes);
 
 /// <summary>
 /// One domain's stats in the exporter's terms. Absent values are NaN (libvirt leaves out what it cannot read,
 /// e.g. balloon.rss of a domain that is not running, or anything behind a busy job under the NOWAIT flag).
+/// vCPUs, interfaces and block devices come in the order of their index; an interface or device without a name
+/// is left out.
 /// </summary>
 internal sealed record DomainSample(
     string Name,
@@ -30,44 +33,54 @@ internal sealed record DomainSample(
     IReadOnlyList<InterfaceSample> Interfaces,
     IReadOnlyList<BlockSample> Blocks)
 {
-    /// <summary>Maps libvirt's keys (documented under virConnectGetAllDomainStats) onto a sample.</summary>
+    /// <summary>Scratch lists for the indexed groups, kept per thread so that mapping a domain allocates only its
+    /// result.</summary>
+    [ThreadStatic]
+    private static Groups? t_groups;
+
+    /// <summary>Maps libvirt's keys (documented under virConnectGetAllDomainStats) onto a sample. When a key comes
+    /// twice, the last value counts.</summary>
     public static DomainSample From(DomainStatsRecord record)
     {
         double state = double.NaN, reason = double.NaN, cpuTime = double.NaN, cpuUser = double.NaN, cpuSystem = double.NaN;
         double vcpuCurrent = double.NaN, balloonMax = double.NaN, balloonCurrent = double.NaN, balloonRss = double.NaN;
-        var vcpus = new SortedDictionary<int, double>();
-        var nets = new SortedDictionary<int, Indexed>();
-        var blocks = new SortedDictionary<int, Indexed>();
+        var groups = t_groups ??= new Groups();
+        groups.Clear();
 
-        foreach (var (key, value) in record.Stats)
+        var stats = record.Stats;
+        for (var s = 0; s < stats.Count; s++)
         {
-            switch (key)
+            var (key, value) = stats[s];
+            var stat = StatKeys.Parse(key, out var index);
+            switch (stat)
             {
-                case "state.state": state = value.Number; break;
-                case "state.reason": reason = value.Number; break;
-                case "cpu.time": cpuTime = value.Number; break;
-                case "cpu.user": cpuUser = value.Number; break;
-                case "cpu.system": cpuSystem = value.Number; break;
-                case "vcpu.current": vcpuCurrent = value.Number; break;
-                case "balloon.maximum": balloonMax = value.Number; break;
-                case "balloon.current": balloonCurrent = value.Number; break;
-                case "balloon.rss": balloonRss = value.Number; break;
-                default:
-                    if (TrySplitIndexed(key, "vcpu.", out var vcpu, out var vcpuField) && vcpuField == "time")
-                    {
-                        vcpus[vcpu] = value.Number;
-                    }
-                    else if (TrySplitIndexed(key, "net.", out var net, out var netField))
-                    {
-                        Add(nets, net, netField, value);
-                    }
-                    else if (TrySplitIndexed(key, "block.", out var block, out var blockField))
-                    {
-                        Add(blocks, block, blockField, value);
-                    }
-
+                case StatKey.Other: break;
+                case StatKey.StateState: state = value.Number; break;
+                case StatKey.StateReason: reason = value.Number; break;
+                case StatKey.CpuTime: cpuTime = value.Number; break;
+                case StatKey.CpuUser: cpuUser = value.Number; break;
+                case StatKey.CpuSystem: cpuSystem = value.Number; break;
+                case StatKey.VcpuCurrent: vcpuCurrent = value.Number; break;
+                case StatKey.BalloonMaximum: balloonMax = value.Number; break;
+                case StatKey.BalloonCurrent: balloonCurrent = value.Number; break;
+                case StatKey.BalloonRss: balloonRss = value.Number; break;
+                case StatKey.VcpuTime: Find(groups.Vcpus, index).Counters[0] = value.Number; break;
+                case StatKey.NetName: Find(groups.Nets, index).Name = value.Text; break;
+                case StatKey.BlockName: Find(groups.Blocks, index).Name = value.Text; break;
+                case >= StatKey.NetReceiveBytes and <= StatKey.NetTransmitDrops:
+                    Find(groups.Nets, index).Counters[stat - StatKey.NetReceiveBytes] = value.Number;
+                    break;
+                case >= StatKey.BlockReadRequests and <= StatKey.BlockWriteBytes:
+                    Find(groups.Blocks, index).Counters[stat - StatKey.BlockReadRequests] = value.Number;
                     break;
             }
+        }
+
+        var vcpus = Sorted(groups.Vcpus);
+        var vcpuSamples = new VcpuSample[vcpus.Length];
+        for (var i = 0; i < vcpus.Length; i++)
+        {
+            vcpuSamples[i] = new VcpuSample(vcpus[i].Index, vcpus[i].Counters[0]);
         }
 
         return new DomainSample(
@@ -76,59 +89,95 @@ internal sealed record DomainSample(
             double.IsNaN(state) ? 0 : (int)state,
             double.IsNaN(reason) ? 0 : (int)reason,
             cpuTime, cpuUser, cpuSystem, vcpuCurrent,
-            [.. vcpus.Select(v => new VcpuSample(v.Key, v.Value))],
+            vcpuSamples,
             balloonMax, balloonCurrent, balloonRss,
-            [.. nets.Values.Where(n => n.Name is not null).Select(n => new InterfaceSample(
-                n.Name!, n.Get("rx.bytes"), n.Get("rx.pkts"), n.Get("rx.errs"), n.Get("rx.drop"),
-                n.Get("tx.bytes"), n.Get("tx.pkts"), n.Get("tx.errs"), n.Get("tx.drop")))],
-            [.. blocks.Values.Where(b => b.Name is not null).Select(b => new BlockSample(
-                b.Name!, b.Get("rd.reqs"), b.Get("rd.bytes"), b.Get("wr.reqs"), b.Get("wr.bytes")))]);
+            Named(groups.Nets, static (name, c) => new InterfaceSample(name, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])),
+            Named(groups.Blocks, static (name, c) => new BlockSample(name, c[0], c[1], c[2], c[3])));
     }
 
-    private static void Add(SortedDictionary<int, Indexed> items, int index, string field, StatValue value)
+    /// <summary>The group with this index, added when it is new. libvirt lists a group's keys together and the
+    /// groups in index order, so the last group is the one to try first.</summary>
+    private static ref Group Find(List<Group> groups, int index)
     {
-        if (!items.TryGetValue(index, out var item))
+        var span = CollectionsMarshal.AsSpan(groups);
+        for (var i = span.Length - 1; i >= 0; i--)
         {
-            items[index] = item = new Indexed();
+            if (span[i].Index == index)
+            {
+                return ref span[i];
+            }
         }
 
-        if (field == "name")
+        groups.Add(new Group(index));
+        return ref CollectionsMarshal.AsSpan(groups)[^1];
+    }
+
+    private static Span<Group> Sorted(List<Group> groups)
+    {
+        var span = CollectionsMarshal.AsSpan(groups);
+        span.Sort(static (a, b) => a.Index.CompareTo(b.Index));
+        return span;
+    }
+
+    private static T[] Named<T>(List<Group> groups, Func<string, ReadOnlySpan<double>, T> sample)
+    {
+        var sorted = Sorted(groups);
+        var named = 0;
+        foreach (ref readonly var g in sorted)
         {
-            item.Name = value.Text;
+            named += g.Name is null ? 0 : 1;
         }
-        else
+
+        var result = new T[named];
+        var r = 0;
+        foreach (ref var g in sorted)
         {
-            item.Values[field] = value.Number;
+            if (g.Name is not null)
+            {
+                result[r++] = sample(g.Name, g.Counters);
+            }
+        }
+
+        return result;
+    }
+
+    private sealed class Groups
+    {
+        public List<Group> Vcpus { get; } = [];
+
+        public List<Group> Nets { get; } = [];
+
+        public List<Group> Blocks { get; } = [];
+
+        public void Clear()
+        {
+            Vcpus.Clear();
+            Nets.Clear();
+            Blocks.Clear();
         }
     }
 
-    /// <summary>"net.0.rx.bytes" with prefix "net." gives index 0 and field "rx.bytes".</summary>
-    private static bool TrySplitIndexed(string key, string prefix, out int index, out string field)
+    /// <summary>What one vcpu.&lt;n&gt;, net.&lt;n&gt; or block.&lt;n&gt; group has gathered so far; counters
+    /// not (yet) seen are NaN.</summary>
+    private struct Group
     {
-        index = -1;
-        field = "";
-        if (!key.StartsWith(prefix, StringComparison.Ordinal))
+        public Group(int index)
         {
-            return false;
+            Index = index;
+            ((Span<double>)Counters).Fill(double.NaN);
         }
 
-        var rest = key.AsSpan(prefix.Length);
-        var dot = rest.IndexOf('.');
-        if (dot <= 0 || !int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out index))
-        {
-            return false;
-        }
+        public int Index { get; }
 
-        field = rest[(dot + 1)..].ToString();
-        return true;
-    }
-
-    private sealed class Indexed
-    {
         public string? Name { get; set; }
 
-        public Dictionary<string, double> Values { get; } = new(StringComparer.Ordinal);
+        public CounterValues Counters;
+    }
 
-        public double Get(string field) => Values.TryGetValue(field, out var v) ? v : double.NaN;
+    /// <summary>Room for the most counters a group has: an interface's eight.</summary>
+    [InlineArray(8)]
+    private struct CounterValues
+    {
+        private double _first;
     }
 }

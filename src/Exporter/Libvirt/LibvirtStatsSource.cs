@@ -18,6 +18,7 @@ internal sealed class LibvirtStatsSource : IDomainStatsSource, IDisposable
     private static bool s_errorHandlerInstalled;
 
     private readonly string _uri;
+    private readonly FieldNames _fieldNames = new();
     private readonly Lock _gate = new();
     private Task<IReadOnlyList<DomainStatsRecord>>? _inFlight;
     private nint _connection;
@@ -100,7 +101,7 @@ internal sealed class LibvirtStatsSource : IDomainStatsSource, IDisposable
         }
     }
 
-    private static unsafe DomainStatsRecord CopyRecord(VirDomainStatsRecord* record)
+    private unsafe DomainStatsRecord CopyRecord(VirDomainStatsRecord* record)
     {
         var name = Marshal.PtrToStringUTF8(NativeMethods.virDomainGetName(record->Domain)) ?? "";
         var uuidBuffer = stackalloc byte[NativeMethods.UuidStringLength];
@@ -112,8 +113,7 @@ internal sealed class LibvirtStatsSource : IDomainStatsSource, IDisposable
         for (var p = 0; p < record->NParams; p++)
         {
             var param = &record->Params[p];
-            var key = Marshal.PtrToStringUTF8((nint)param->Field) ?? "";
-            stats[p] = new(key, ReadValue(param));
+            stats[p] = new(_fieldNames.Get(new ReadOnlySpan<byte>(param->Field, VirTypedParameter.FieldLength)), ReadValue(param));
         }
 
         return new DomainStatsRecord(name, uuid, stats);

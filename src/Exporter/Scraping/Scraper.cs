@@ -42,10 +42,11 @@ internal sealed class Scraper(IReadOnlyList<ICollector> collectors, ILogger<Scra
         var successes = new bool[collectors.Count];
         await Task.WhenAll(collectors.Select((collector, i) => RunAsync(collector, i))).ConfigureAwait(false);
 
-        var output = new MetricWriter(writers.Sum(w => w.Length) + 2048);
+        using var output = new MetricWriter();
         foreach (var writer in writers)
         {
             output.Append(writer);
+            writer.Dispose();
         }
 
         output.Family("hypervisor_scrape_collector_duration_seconds", MetricType.Gauge,
@@ -79,6 +80,7 @@ internal sealed class Scraper(IReadOnlyList<ICollector> collectors, ILogger<Scra
             catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or InvalidOperationException)
             {
                 Log.CollectorFailed(logger, collector.Name, e.Message);
+                writer.Dispose();
                 writer = new MetricWriter();
                 successes[i] = false;
             }
