@@ -15,8 +15,7 @@ internal static class Repository
 
     public static string LabState => Path.Combine(Root, "lab", ".state", "lab.json");
 
-    public static IReadOnlyList<string> DashboardFiles =>
-        [.. Directory.GetFiles(Path.Combine(Grafana, "dashboards"), "*.json").Order(StringComparer.Ordinal)];
+    public static IReadOnlyList<string> DashboardFiles => Dashboard.Files;
 
     public static IReadOnlyList<string> RuleFiles =>
         [.. Directory.GetFiles(Path.Combine(Prometheus, "rules"), "*.yml").Order(StringComparer.Ordinal)];

@@ -7,8 +7,9 @@ using Xunit.Abstractions;
 
 namespace Loadshift.Demo.Tests;
 
-/// <summary>The seed's scenario with short durations: <c>lab/demo --fast --teardown</c> on the running lab (tests/run
-/// brings it up first), then its timeline.json against the sequence the issue asks for. About 5 minutes.</summary>
+/// <summary>The seed's scenario with short durations: <c>lab/demo --fast</c> on the running lab (tests/run brings it up
+/// first), then its timeline.json against the sequence the issue asks for, then every panel of every dashboard against
+/// the demo's Prometheus, then <c>lab/demo --stop</c>. About 5 minutes.</summary>
 [Trait("Category", "Lab")]
 public partial class ScenarioTests(ITestOutputHelper output)
 {
@@ -24,6 +25,10 @@ public partial class ScenarioTests(ITestOutputHelper output)
 
     private const double HighWatermark = 0.80;
 
+    /// <summary>$__rate_interval for the panel check at the end: the whole fast demo (about 5 minutes), as a dashboard
+    /// showing the last 10 minutes would cover it.</summary>
+    private const string DemoRateInterval = "10m";
+
     [Fact]
     public async Task The_fast_demo_relieves_hv1_and_brings_every_VM_home()
     {
@@ -34,10 +39,35 @@ public partial class ScenarioTests(ITestOutputHelper output)
         var lab = LabState.Read(Repository.LabState);
         var outDir = Directory.CreateTempSubdirectory("loadshift-demo-test-").FullName;
 
-        var (exit, log) = await RunAsync(Path.Combine(Repository.Root, "lab", "demo"), ["--fast", "--teardown", "--out", outDir],
-            TimeSpan.FromMinutes(20));
-        output.WriteLine(log);
-        var timelineFile = Path.Combine(outDir, "timeline.json");
+        string log;
+        try
+        {
+            var (exit, text) = await RunAsync(Path.Combine(Repository.Root, "lab", "demo"), ["--fast", "--out", outDir], TimeSpan.FromMinutes(20));
+            log = text;
+            output.WriteLine(log);
+            await CheckTimeline(lab, exit, log, Path.Combine(outDir, "timeline.json"));
+            await EveryPanelHasData(log);
+        }
+        finally
+        {
+            var (stopExit, stopText) = await RunAsync(Path.Combine(Repository.Root, "lab", "demo"), ["--stop"], TimeSpan.FromMinutes(2));
+            output.WriteLine(stopText);
+            Assert.True(stopExit == 0, $"lab/demo --stop exited {stopExit}: {stopText}");
+        }
+
+        // The demo's services stopped.
+        var urls = ServiceUrls().Matches(log).Select(m => m.Groups["url"].Value).Distinct().ToList();
+        Assert.Equal(4, urls.Count);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        foreach (var url in urls)
+        {
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetAsync(new Uri(url)));
+        }
+        Assert.Empty(Directory.Exists(Repository.DemoPids) ? Directory.GetFiles(Repository.DemoPids, "*.pid") : []);
+    }
+
+    private static async Task CheckTimeline(LabState lab, int exit, string log, string timelineFile)
+    {
         Assert.True(File.Exists(timelineFile), $"lab/demo wrote no timeline (exit {exit}):\n{Tail(log)}");
         var r = JsonSerializer.Deserialize<DemoReport>(await File.ReadAllTextAsync(timelineFile), DemoJson.Options)!;
         Assert.True(exit == 0 && r.Outcome == "completed", $"lab/demo exit {exit}, outcome {r.Outcome}: {r.Failure}\n{Tail(log)}");
@@ -101,20 +131,32 @@ public partial class ScenarioTests(ITestOutputHelper output)
                 $"{m.Domain} {m.Source}->{m.Target} ({m.Kind}): no answer for {m.LongestOutageSeconds} s (bound {bound} s)");
         });
 
-        // The lab as it was found: every VM on its home host (asked of libvirt now), the demo's services stopped.
+        // The lab as it was found: every VM on its home host (asked of libvirt now).
         foreach (var host in lab.Hosts)
         {
             var running = await VirshListAsync(host.LibvirtUri);
             Assert.Equal(lab.Vms.Where(v => v.HomeHost == host.Name).Select(v => v.Name).Order(StringComparer.Ordinal), running);
         }
-        var urls = ServiceUrls().Matches(log).Select(m => m.Groups[1].Value).Distinct().ToList();
-        Assert.Equal(4, urls.Count);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-        foreach (var url in urls)
+    }
+
+    /// <summary>The issue's "every panel of every dashboard has data", with the whole loop running: the demo's Prometheus
+    /// scraped the exporters, the blackbox exporter and the Rebalancer through the overload, the migrations and the
+    /// return home.</summary>
+    private async Task EveryPanelHasData(string log)
+    {
+        var prometheus = ServiceUrls().Matches(log).Single(m => m.Groups["service"].Value == "Prometheus").Groups["url"].Value;
+        var queries = await PrometheusQueries.DashboardQueriesAsync(prometheus, Dashboard.Committed, DemoRateInterval, output.WriteLine);
+        var empty = new List<Query>();
+        foreach (var query in queries)
         {
-            await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetAsync(new Uri(url)));
+            if (await PrometheusQueries.SeriesAsync(prometheus, query.Expr) == 0)
+            {
+                empty.Add(query);
+            }
         }
-        Assert.Empty(Directory.Exists(Repository.DemoPids) ? Directory.GetFiles(Repository.DemoPids, "*.pid") : []);
+        Assert.True(empty.Count == 0, $"{empty.Count} of {queries.Count} dashboard queries have no data after the demo:\n" +
+            string.Join('\n', empty.Select(q => $"{q}: {q.Expr}")));
+        output.WriteLine($"{queries.Count} dashboard queries with data after the demo");
     }
 
     private static bool InOwnMigration(DemoReport r, string vm, DateTimeOffset at) =>
@@ -154,7 +196,7 @@ public partial class ScenarioTests(ITestOutputHelper output)
         }
         catch (OperationCanceledException)
         {
-            // SIGTERM first: lab/demo's --teardown trap then stops the services it started.
+            // SIGTERM first: lab/demo stops what it is doing (the caller's lab/demo --stop stops the services).
             using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             if (!process.WaitForExit(60_000))
             {
@@ -182,6 +224,6 @@ public partial class ScenarioTests(ITestOutputHelper output)
     private static string Tail(string log) => log.Length <= 6000 ? log : log[^6000..];
 
     // lab/demo's start line: "starting the blackbox exporter (URL), Prometheus (URL), Alertmanager (URL), the Rebalancer (URL)".
-    [GeneratedRegex(@"\((http://127\.0\.0\.1:[0-9]+)\)")]
+    [GeneratedRegex(@"(?<service>[A-Za-z]+) \((?<url>http://127\.0\.0\.1:[0-9]+)\)")]
     private static partial Regex ServiceUrls();
 }

@@ -1,18 +1,18 @@
 using System.Text.Json.Nodes;
 
-namespace Loadshift.Dashboards.Tests;
+namespace Loadshift.Testing;
 
 /// <summary>One PromQL expression of a dashboard or rule file, and where it is (for failure messages).</summary>
-internal sealed record Query(string File, string Where, string Expr)
+public sealed record Query(string File, string Where, string Expr)
 {
     public override string ToString() => $"{System.IO.Path.GetFileName(File)}: {Where}";
 }
 
 /// <summary>A templating variable of type query (Prometheus' label_values).</summary>
-internal sealed record Variable(string Name, string Query, bool Multi, bool IncludeAll, JsonObject Node);
+public sealed record Variable(string Name, string Query, bool Multi, bool IncludeAll, JsonObject Node);
 
 /// <summary>A Grafana dashboard file: its panels (rows flattened), variables and annotation queries.</summary>
-internal sealed class Dashboard
+public sealed class Dashboard
 {
     private Dashboard(string file, JsonObject root)
     {
@@ -53,7 +53,11 @@ internal sealed class Dashboard
         new(file, JsonNode.Parse(System.IO.File.ReadAllText(file))?.AsObject()
             ?? throw new InvalidOperationException($"{file} is not a JSON object"));
 
-    public static IReadOnlyList<Dashboard> Committed => [.. Repository.DashboardFiles.Select(Load)];
+    /// <summary>grafana/dashboards/*.json of the checkout, in file name order.</summary>
+    public static IReadOnlyList<string> Files =>
+        [.. Directory.GetFiles(System.IO.Path.Combine(RepositoryRoot.Path, "grafana", "dashboards"), "*.json").Order(StringComparer.Ordinal)];
+
+    public static IReadOnlyList<Dashboard> Committed => [.. Files.Select(Load)];
 
     public override string ToString() => System.IO.Path.GetFileName(File);
 
