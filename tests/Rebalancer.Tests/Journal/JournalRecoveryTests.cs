@@ -221,21 +221,29 @@ public sealed class JournalRecoveryTests : IDisposable
     }
 }
 
-/// <summary>The whole service started on a journal left behind by a crash: the start settles it.</summary>
+/// <summary>The whole service started on a journal left behind by a crash: the start settles it, or holds it open
+/// while libvirt cannot say where the domain is.</summary>
 public sealed class StartupRecoveryTests : IDisposable
 {
     private readonly RebalancerFactory factory = new();
 
     public void Dispose() => factory.Dispose();
 
-    [Fact]
-    public async Task At_start_a_migration_cut_short_by_a_crash_is_settled_from_libvirt()
+    /// <summary>A process that died while vm2 went from hv1 to hv3.</summary>
+    private async Task<long> LeftRunningByACrashAsync()
     {
         var before = new Components(factory.JournalPath, factory.Hypervisor);
         await before.Journal.InitializeAsync(CancellationToken.None);
         var id = await before.Journal.StartMigrationAsync(DateTimeOffset.UtcNow.AddMinutes(-1), null, DecisionKind.Relief,
             new MigrationPlan("vm2", "hv1", "hv3", 0.3, 128 << 20, 0.9, 0.6, 0.1, 0.4), CancellationToken.None);
         SqliteConnection.ClearAllPools();
+        return id;
+    }
+
+    [Fact]
+    public async Task At_start_a_migration_cut_short_by_a_crash_is_settled_from_libvirt()
+    {
+        var id = await LeftRunningByACrashAsync();
         // Meanwhile libvirt finished the move.
         factory.Hypervisor.Place("vm2", "hv3");
 
@@ -248,23 +256,11 @@ public sealed class StartupRecoveryTests : IDisposable
         var status = await client.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri("/api/v1/status", UriKind.Relative));
         Assert.Equal("vm2", status.GetProperty("domainsAwayFromHome")[0].GetProperty("domain").GetString());
     }
-}
-
-/// <summary>The whole service with a migration libvirt cannot place yet.</summary>
-public sealed class OpenMigrationTests : IDisposable
-{
-    private readonly RebalancerFactory factory = new();
-
-    public void Dispose() => factory.Dispose();
 
     [Fact]
     public async Task A_migration_left_open_shows_in_flight_in_the_status_and_holds_further_moves()
     {
-        var before = new Components(factory.JournalPath, factory.Hypervisor);
-        await before.Journal.InitializeAsync(CancellationToken.None);
-        await before.Journal.StartMigrationAsync(DateTimeOffset.UtcNow.AddMinutes(-1), null, DecisionKind.Relief,
-            new MigrationPlan("vm2", "hv1", "hv3", 0.3, 128 << 20, 0.9, 0.6, 0.1, 0.4), CancellationToken.None);
-        SqliteConnection.ClearAllPools();
+        await LeftRunningByACrashAsync();
         factory.Hypervisor.Unreachable.Add("hv3");
 
         using var client = factory.CreateAuthorizedClient();
