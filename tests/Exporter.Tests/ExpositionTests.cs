@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Loadshift.Exporter.Exposition;
 
 namespace Loadshift.Exporter.Tests;
@@ -73,5 +75,86 @@ public class MetricWriterTests
         w.Sample("domain", "x", "device", "vda", 12);
 
         await Tool.AssertPromtoolAcceptsAsync(w.ToString());
+    }
+}
+
+public class MetricWriterChunkTests
+{
+    /// <summary>What MetricWriter must write for one sample with one label, built the plain way.</summary>
+    private static string Expected(string family, string label, string value, int sample) =>
+        $"{family}{{{label}=\"{value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)}\"}} {sample}\n";
+
+    [Fact]
+    public void Text_longer_than_many_chunks_comes_out_whole_and_in_order()
+    {
+        using var w = new MetricWriter();
+        var expected = new StringBuilder("# HELP m h\n# TYPE m gauge\n");
+        w.Family("m", MetricType.Gauge, "h");
+        for (var i = 0; i < 100_000; i++)
+        {
+            var value = $"domain-{i} \"ü\" \\ {new string('x', i % 50)}";
+            w.Sample("domain", value, i);
+            expected.Append(Expected("m", "domain", value, i));
+        }
+
+        var text = w.ToString();
+        Assert.Equal(expected.ToString(), text);
+        Assert.Equal(Encoding.UTF8.GetByteCount(text), w.Length);
+    }
+
+    [Fact]
+    public void A_label_value_larger_than_a_chunk_fits()
+    {
+        using var w = new MetricWriter();
+        var value = string.Concat(Enumerable.Repeat("a\"b\nc\\", 20_000));
+        w.Family("m", MetricType.Gauge, "h");
+        w.Sample("domain", value, 1);
+        w.Sample(2);
+
+        Assert.Equal("# HELP m h\n# TYPE m gauge\n" + Expected("m", "domain", value, 1) + "m 2\n", w.ToString());
+    }
+
+    [Fact]
+    public void Append_copies_every_chunk_of_the_other_writer()
+    {
+        using var big = new MetricWriter();
+        big.Family("big", MetricType.Counter, "many samples");
+        for (var i = 0; i < 50_000; i++)
+        {
+            big.Sample("n", i.ToString(CultureInfo.InvariantCulture), i);
+        }
+
+        using var all = new MetricWriter();
+        all.Family("first", MetricType.Gauge, "h");
+        all.Sample(1);
+        all.Append(big);
+        all.Family("last", MetricType.Gauge, "h");
+        all.Sample(2);
+
+        Assert.Equal("# HELP first h\n# TYPE first gauge\nfirst 1\n" + big + "# HELP last h\n# TYPE last gauge\nlast 2\n", all.ToString());
+    }
+
+    [Fact]
+    public void Pairs_encoded_once_write_what_the_string_labels_write()
+    {
+        string[] values = ["vm-1", "we\"ird\\name\nx", "", "dömäin", new string('v', 5000)];
+        using var pairs = new LabelPairs(1); // too small on purpose: it has to grow
+        var ids = values.Select(v => pairs.Add("domain", v)).ToArray();
+        var device = pairs.Add("device", "vda");
+        using var byPairs = new MetricWriter();
+        using var byStrings = new MetricWriter();
+        byPairs.Family("m", MetricType.Counter, "h");
+        byStrings.Family("m", MetricType.Counter, "h");
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            byPairs.Sample(pairs[ids[i]], i);
+            byStrings.Sample("domain", values[i], i);
+            byPairs.Sample(pairs[ids[i]], pairs[device], 0.5);
+            byStrings.Sample("domain", values[i], "device", "vda", 0.5);
+        }
+
+        Assert.Equal(values.Length + 1, pairs.Count);
+        Assert.Equal(byStrings.ToString(), byPairs.ToString());
     }
 }

@@ -46,8 +46,20 @@ internal enum StatKey
 internal static class StatKeys
 {
     /// <summary>What a key names and, for the indexed groups (vcpu.&lt;n&gt;., net.&lt;n&gt;., block.&lt;n&gt;.), its
-    /// index: decimal digits only, as libvirt writes them; anything else there makes the key <see cref="StatKey.Other"/>.</summary>
+    /// index, else -1. The index is decimal digits only, as libvirt writes it; anything else there makes the key
+    /// <see cref="StatKey.Other"/>.</summary>
     public static StatKey Parse(ReadOnlySpan<char> key, out int index)
+    {
+        var stat = ParseKey(key, out index);
+        if (stat == StatKey.Other)
+        {
+            index = -1;
+        }
+
+        return stat;
+    }
+
+    private static StatKey ParseKey(ReadOnlySpan<char> key, out int index)
     {
         index = -1;
         switch (key)
@@ -98,7 +110,6 @@ internal static class StatKeys
             };
         }
 
-        index = -1;
         return StatKey.Other;
     }
 
