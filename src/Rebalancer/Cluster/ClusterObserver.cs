@@ -147,30 +147,36 @@ public sealed class ClusterObserver(
             }
         }
         var pinned = new HashSet<string>(inventory.Pinned, StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var domains = new List<DomainView>();
+        // During a live migration the incoming domain shows (paused) on the target too; outside one, the same domain
+        // active on two hosts needs an operator. Either way it counts on the first host and is marked, not moved.
+        var seenOn = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var observation in snapshot.Libvirt.Where(h => h.Reachable))
         {
             foreach (var domain in observation.Domains)
             {
-                // During a live migration the incoming domain shows (paused) on the target too: first host wins.
-                if (!seen.Add(domain))
+                if (!seenOn.TryGetValue(domain, out var on))
                 {
-                    continue;
+                    seenOn[domain] = on = [];
                 }
-                double share = 0;
-                if (load is not null && load.DomainCpuShare.TryGetValue((observation.Name, domain), out var here))
-                {
-                    share = here;
-                }
-                else if (sharesByDomain.TryGetValue(domain, out var elsewhere) && capacity.TryGetValue(elsewhere.Host, out var from)
-                    && capacity.TryGetValue(observation.Name, out var to))
-                {
-                    share = elsewhere.Share * from / to;
-                }
-                domains.Add(new DomainView(domain, observation.Name, share, (long)memoryByDomain.GetValueOrDefault(domain),
-                    snapshot.Homes.GetValueOrDefault(domain), pinned.Contains(domain)));
+                on.Add(observation.Name);
             }
+        }
+        var domains = new List<DomainView>();
+        foreach (var (domain, on) in seenOn)
+        {
+            var host = on[0];
+            double share = 0;
+            if (load is not null && load.DomainCpuShare.TryGetValue((host, domain), out var here))
+            {
+                share = here;
+            }
+            else if (sharesByDomain.TryGetValue(domain, out var elsewhere) && capacity.TryGetValue(elsewhere.Host, out var from)
+                && capacity.TryGetValue(host, out var to))
+            {
+                share = elsewhere.Share * from / to;
+            }
+            domains.Add(new DomainView(domain, host, share, (long)memoryByDomain.GetValueOrDefault(domain),
+                snapshot.Homes.GetValueOrDefault(domain), pinned.Contains(domain), on.Count > 1 ? on[1] : null));
         }
         return new PlanningInput(hosts, domains, history, inFlight, PlanningPolicy.From(policy), now);
     }

@@ -58,6 +58,10 @@ public static class Planner
             {
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: in a migration;");
             }
+            else if (domain.AlsoOn is { } other)
+            {
+                skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: libvirt shows it on {other} too;");
+            }
             else if (CooldownUntil(input.History.GetValueOrDefault(domain.Name), input.Policy) is { } until && until > input.Now)
             {
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: cooling down until {until:O};");
@@ -135,7 +139,11 @@ public static class Planner
         foreach (var domain in away)
         {
             var why = "";
-            if (!cluster.Hosts.TryGetValue(domain.HomeHost!, out var home))
+            if (domain.AlsoOn is { } other)
+            {
+                why = $"libvirt shows it on {domain.Host} and {other}";
+            }
+            else if (!cluster.Hosts.TryGetValue(domain.HomeHost!, out var home))
             {
                 why = $"home {domain.HomeHost} is not in the inventory";
             }
@@ -200,11 +208,17 @@ public static class Planner
             return Decision.NoAction(kind, hostName, Reasons.HostUnreachable, $"libvirt on {hostName} does not answer");
         }
         var movable = cluster.DomainsOn(hostName)
-            .Where(d => !d.Pinned && !cluster.DomainsInFlight.Contains(d.Name))
+            .Where(d => !d.Pinned && d.AlsoOn is null && !cluster.DomainsInFlight.Contains(d.Name))
             .OrderByDescending(d => d.CpuShare).ThenByDescending(d => d.MemoryBytes).ThenBy(d => d.Name, StringComparer.Ordinal)
             .ToList();
         if (movable.Count == 0)
         {
+            var moving = string.Join(", ", cluster.DomainsOn(hostName).Where(d => !d.Pinned).Select(d => d.Name));
+            if (moving.Length > 0)
+            {
+                // Not complete: what is left is in a migration (or libvirt shows it on two hosts).
+                return Decision.NoAction(kind, hostName, Reasons.HostInMigration, $"{hostName} is in maintenance; in a migration: {moving}");
+            }
             var pinned = string.Join(", ", cluster.DomainsOn(hostName).Where(d => d.Pinned).Select(d => d.Name));
             return Decision.NoAction(kind, hostName, Reasons.DrainComplete,
                 pinned.Length == 0 ? $"{hostName} holds no movable domain" : $"{hostName} holds only pinned domains: {pinned}");

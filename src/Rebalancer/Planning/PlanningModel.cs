@@ -23,7 +23,9 @@ public sealed record HostView(
 /// <param name="CpuShare">host_domain:libvirt_domain_cpu:ratio_rate1m: its CPU as a share of its host's capacity.</param>
 /// <param name="MemoryBytes">libvirt_domain_memory_maximum_bytes: what it may take on a target.</param>
 /// <param name="HomeHost">Where it belongs (inventory, else where it was first seen).</param>
-public sealed record DomainView(string Name, string Host, double CpuShare, long MemoryBytes, string? HomeHost, bool Pinned);
+/// <param name="AlsoOn">Another host libvirt shows it active on too (a migration under way, this process's or one by
+/// hand, or the same domain started twice): it is not moved while that lasts.</param>
+public sealed record DomainView(string Name, string Host, double CpuShare, long MemoryBytes, string? HomeHost, bool Pinned, string? AlsoOn = null);
 
 /// <summary>What the journal remembers of a domain's moves.</summary>
 /// <param name="LastMovedAt">Start of its last successful migration (orders "last moved returns first").</param>

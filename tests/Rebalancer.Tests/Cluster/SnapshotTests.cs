@@ -95,6 +95,29 @@ public sealed class SnapshotTests
         Assert.True(input.Hosts.Single(h => h.Name == "hv2").Maintenance);
         Assert.Equal(0.6, input.Hosts[0].CpuCapacity);
     }
+
+    [Fact]
+    public async Task A_domain_libvirt_shows_on_two_hosts_counts_on_the_first_and_names_the_other()
+    {
+        var inventory = new InventoryOptions
+        {
+            Hosts =
+            [
+                new InventoryHost { Name = "hv1", LibvirtUri = "qemu+tcp://a/system", CpuCapacity = 0.6 },
+                new InventoryHost { Name = "hv2", LibvirtUri = "qemu+tcp://b/system", CpuCapacity = 0.6 },
+            ],
+        };
+        var snapshot = new ClusterSnapshot(DateTimeOffset.UtcNow,
+            [new HostObservation("hv1", true, null, ["vm1", "vm2"]), new HostObservation("hv2", true, null, ["vm1"])],
+            await LoadAsync(), null, new HashSet<string>(), new Dictionary<string, string>());
+
+        var input = ClusterObserver.ToPlanningInput(snapshot, inventory, new PolicyOptions(), new Dictionary<string, DomainHistory>(), [], DateTimeOffset.UtcNow);
+
+        Assert.Equal(2, input.Domains.Count);
+        var vm1 = input.Domains.Single(d => d.Name == "vm1");
+        Assert.Equal(("hv1", "hv2"), (vm1.Host, vm1.AlsoOn));
+        Assert.Null(input.Domains.Single(d => d.Name == "vm2").AlsoOn);
+    }
 }
 
 public sealed class PrometheusAnswerTests

@@ -22,9 +22,10 @@ internal sealed class Fixture
         return this;
     }
 
-    public Fixture Domain(string name, string host, double share, long memory = 1L << 30, string? home = null, bool pinned = false)
+    public Fixture Domain(string name, string host, double share, long memory = 1L << 30, string? home = null, bool pinned = false,
+        string? alsoOn = null)
     {
-        domains.Add(new DomainView(name, host, share, memory, home ?? host, pinned));
+        domains.Add(new DomainView(name, host, share, memory, home ?? host, pinned, alsoOn));
         return this;
     }
 

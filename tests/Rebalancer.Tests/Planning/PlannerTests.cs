@@ -307,4 +307,24 @@ public sealed class PlannerTests
 
         Assert.Equal(Reasons.HomeNotReady, Planner.PlanReturnHome(input).Reason);
     }
+
+    [Fact]
+    public void A_vm_libvirt_shows_on_two_hosts_is_not_moved_away_home_or_off_a_drained_host()
+    {
+        // vm2 would be the seed's first move; libvirt shows it active on hv3 as well (a migration by hand).
+        var relief = Fixture.Seed().Input() with
+        {
+            Domains = [.. Fixture.Seed().Input().Domains.Select(d => d.Name == "vm2" ? d with { AlsoOn = "hv3" } : d)],
+        };
+        var away = new Fixture().Host("hv1", 0.05).Host("hv2", 0.3)
+            .Domain("vm1", "hv2", 0.1, home: "hv1", alsoOn: "hv1").Moved("vm1", TimeSpan.FromMinutes(30)).Input();
+        var drained = new Fixture().Host("hv1", 0.2, maintenance: true).Host("hv2", 0.1)
+            .Domain("vm1", "hv1", 0.1, alsoOn: "hv2").Input();
+
+        Assert.Equal("vm1", Planner.PlanRelief(relief, "hv1").Migration!.Domain);
+        var home = Planner.PlanReturnHome(away);
+        Assert.Equal(Reasons.HomeNotReady, home.Reason);
+        Assert.Contains("vm1: libvirt shows it on hv2 and hv1", home.Detail, StringComparison.Ordinal);
+        Assert.Equal(Reasons.HostInMigration, Planner.PlanDrain(drained, "hv1").Reason);
+    }
 }
