@@ -179,9 +179,9 @@ public sealed class SqliteJournal : IDisposable
         }, cancellationToken);
 
     /// <summary>When the last decision of this kind about this host was journaled (one per host per window).</summary>
-    public Task<DateTimeOffset?> GetLastDecisionAtAsync(DecisionKind kind, string host, CancellationToken cancellationToken) =>
-        ScalarTimeAsync("SELECT MAX(at) FROM decisions WHERE kind = $kind AND host = $host;",
-            [("$kind", KindName(kind)), ("$host", host)], cancellationToken);
+    public Task<DateTimeOffset?> GetLastDecisionAtAsync(DecisionKind kind, string host, string? exceptReason, CancellationToken cancellationToken) =>
+        ScalarTimeAsync("SELECT MAX(at) FROM decisions WHERE kind = $kind AND host = $host AND reason <> $except;",
+            [("$kind", KindName(kind)), ("$host", host), ("$except", exceptReason ?? "")], cancellationToken);
 
     /// <summary>When the last migration from or to this host ended (its busy ratio needs time to show the move).</summary>
     public Task<DateTimeOffset?> GetLastMigrationEndAsync(string host, CancellationToken cancellationToken) =>

@@ -124,4 +124,7 @@ public static class Reasons
     public const string NothingAway = "nothing_away";
     public const string HomeNotReady = "home_not_ready";
     public const string DrainComplete = "drain_complete";
+
+    /// <summary>The host is in a migration or just was: its 1m busy ratio does not show the move yet (policy.settleTime).</summary>
+    public const string Settling = "settling";
 }

@@ -168,9 +168,18 @@ public sealed class RebalanceWorker(
     private async Task<PlanningInput> DecideAsync(PlanningInput input, ClusterSnapshot snapshot, DecisionKind kind, string? host,
         Func<PlanningInput, Decision> plan, CancellationToken cancellationToken)
     {
-        // Relief: one decision per host per window, however often Alertmanager repeats itself.
-        if (host is not null && await SettlingAsync(host, cancellationToken).ConfigureAwait(false)
-            || kind == DecisionKind.Relief && await WithinWindowAsync(kind, host!, cancellationToken).ConfigureAwait(false))
+        if (host is not null && await SettlingAsync(input, host, cancellationToken).ConfigureAwait(false) is { } settling)
+        {
+            // Said once per window, so that a firing alert with no move has its reason in the journal too.
+            if (!await WithinWindowAsync(kind, host, null, cancellationToken).ConfigureAwait(false))
+            {
+                await RecordAsync(Decision.NoAction(kind, host, Reasons.Settling, settling), snapshot, input, cancellationToken).ConfigureAwait(false);
+            }
+            return input;
+        }
+        // Relief: one decision per host per window, however often Alertmanager repeats itself (waiting for a host to
+        // settle does not count: the relief follows as soon as it has).
+        if (kind == DecisionKind.Relief && await WithinWindowAsync(kind, host!, Reasons.Settling, cancellationToken).ConfigureAwait(false))
         {
             return input;
         }
@@ -178,23 +187,19 @@ public sealed class RebalanceWorker(
         if (kind == DecisionKind.ReturnHome)
         {
             // Checked every pass: only moves are journaled, once the home host settled from the last one.
-            if (decision.Outcome == DecisionOutcome.NoAction || await SettlingAsync(decision.Host, cancellationToken).ConfigureAwait(false))
+            if (decision.Outcome == DecisionOutcome.NoAction || await SettlingAsync(input, decision.Host, cancellationToken).ConfigureAwait(false) is not null)
             {
                 return input;
             }
         }
         // Drains and returns move one domain after another; a repeated no-action or dry-run answer is journaled once per window.
         if (kind != DecisionKind.Relief && (decision.Outcome == DecisionOutcome.NoAction || policy.DryRun)
-            && await WithinWindowAsync(kind, decision.Host, cancellationToken).ConfigureAwait(false))
+            && await WithinWindowAsync(kind, decision.Host, null, cancellationToken).ConfigureAwait(false))
         {
             return input;
         }
-        var dryRun = policy.DryRun && decision.Outcome == DecisionOutcome.Migrate;
-        var decisionId = await journal.RecordDecisionAsync(time.GetUtcNow(), decision, policy.DryRun, cancellationToken).ConfigureAwait(false);
-        metrics.Decisions.Inc(dryRun ? "dry_run" : SqliteJournal.OutcomeName(decision.Outcome), decision.Reason);
-        LogDecision(decision, snapshot, input, dryRun);
-
-        if (decision.Migration is not { } migration || dryRun)
+        var decisionId = await RecordAsync(decision, snapshot, input, cancellationToken).ConfigureAwait(false);
+        if (decision.Migration is not { } migration || policy.DryRun)
         {
             return input;
         }
@@ -224,19 +229,35 @@ public sealed class RebalanceWorker(
         return input with { InFlight = [.. input.InFlight, new MigrationInFlight(migration.Domain, migration.Source, migration.Target, started.StartedAt)] };
     }
 
-    /// <summary>A host in a migration, or just touched by one: its 1m busy ratio needs policy.settleTime to show the move.</summary>
-    private async Task<bool> SettlingAsync(string host, CancellationToken cancellationToken)
+    /// <summary>Journals, counts and logs a decision with its reason.</summary>
+    private async Task<long> RecordAsync(Decision decision, ClusterSnapshot snapshot, PlanningInput input, CancellationToken cancellationToken)
     {
-        if (tracker.Touches(host))
-        {
-            return true;
-        }
-        return await journal.GetLastMigrationEndAsync(host, cancellationToken).ConfigureAwait(false) is { } ended
-            && time.GetUtcNow() - ended < policy.SettleTime;
+        var dryRun = policy.DryRun && decision.Outcome == DecisionOutcome.Migrate;
+        var decisionId = await journal.RecordDecisionAsync(time.GetUtcNow(), decision, policy.DryRun, cancellationToken).ConfigureAwait(false);
+        metrics.Decisions.Inc(dryRun ? "dry_run" : SqliteJournal.OutcomeName(decision.Outcome), decision.Reason);
+        LogDecision(decision, snapshot, input, dryRun);
+        return decisionId;
     }
 
-    private async Task<bool> WithinWindowAsync(DecisionKind kind, string host, CancellationToken cancellationToken) =>
-        await journal.GetLastDecisionAtAsync(kind, host, cancellationToken).ConfigureAwait(false) is { } last
+    /// <summary>Why a host gets no decision now, or null: it is in a migration, or one touched it less than
+    /// policy.settleTime ago and its 1m busy ratio does not show the move yet.</summary>
+    private async Task<string?> SettlingAsync(PlanningInput input, string host, CancellationToken cancellationToken)
+    {
+        if (tracker.Touches(host) || input.InFlight.Any(m => m.Source == host || m.Target == host))
+        {
+            return $"{host} is in a migration; its busy ratio shows the move policy.settleTime ({policy.SettleTime.TotalSeconds:0} s) after it ends";
+        }
+        if (await journal.GetLastMigrationEndAsync(host, cancellationToken).ConfigureAwait(false) is { } ended && time.GetUtcNow() - ended < policy.SettleTime)
+        {
+            return $"a migration touched {host} until {ended:O}; its busy ratio shows the move at {ended + policy.SettleTime:O} (policy.settleTime)";
+        }
+        return null;
+    }
+
+    /// <summary>Whether a decision of this kind about this host was journaled within policy.decisionWindow
+    /// (<paramref name="exceptReason"/>: not counting those with that reason).</summary>
+    private async Task<bool> WithinWindowAsync(DecisionKind kind, string host, string? exceptReason, CancellationToken cancellationToken) =>
+        await journal.GetLastDecisionAtAsync(kind, host, exceptReason, cancellationToken).ConfigureAwait(false) is { } last
         && time.GetUtcNow() - last < policy.DecisionWindow;
 
     private void UpdateGauges(ClusterSnapshot snapshot, PlanningInput input)

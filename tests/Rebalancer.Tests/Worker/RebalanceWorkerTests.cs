@@ -1,5 +1,6 @@
 using Loadshift.Rebalancer.Inventory;
 using Loadshift.Rebalancer.Journal;
+using Loadshift.Rebalancer.Planning;
 using Loadshift.Rebalancer.Tests.Support;
 using Microsoft.Data.Sqlite;
 
@@ -56,5 +57,43 @@ public sealed class RebalanceWorkerTests : IDisposable
         var decisions = (await components.Journal.ListDecisionsAsync(null, 10, CancellationToken.None)).Items;
         Assert.Single(decisions, d => d.Kind == "return_home" && d.Outcome == "migrate");
         Assert.Equal("hv1", hypervisor.HostOf("vm1"));
+    }
+
+    [Fact]
+    public async Task A_firing_host_a_migration_just_touched_gets_a_settling_decision_once_then_its_relief()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero));
+        foreach (var domain in new[] { "vm1", "vm2", "vm3" })
+        {
+            hypervisor.Place(domain, "hv1");
+        }
+        metricsSource.Set(new() { ["hv1"] = 0.93, ["hv2"] = 0.04 },
+            new() { [("hv1", "vm1")] = 0.30, [("hv1", "vm2")] = 0.29, [("hv1", "vm3")] = 0.31 });
+        var policy = new PolicyOptions { SettleTime = TimeSpan.FromSeconds(90), DecisionWindow = TimeSpan.FromMinutes(1) };
+        var components = new Components(directory.File("journal.db"), hypervisor, clock, policy, metricsSource: metricsSource);
+        var journal = components.Journal;
+        await journal.InitializeAsync(CancellationToken.None);
+        await journal.RecordWebhookAsync(clock.GetUtcNow(), "g", "firing", "rebalancer", "{}",
+            [new AlertUpdate("fp", "HypervisorCpuHigh", "hv1", "rebalance", "firing", clock.GetUtcNow(), null, "{}")], CancellationToken.None);
+        // A migration off hv1 ended just now.
+        var earlier = await journal.StartMigrationAsync(clock.GetUtcNow().AddSeconds(-5), null, DecisionKind.Relief,
+            new MigrationPlan("vm9", "hv1", "hv2", 0.2, 1 << 20, 1, 0.8, 0, 0.2), CancellationToken.None);
+        await journal.FinishMigrationAsync(earlier, clock.GetUtcNow(), MigrationOutcomes.Succeeded, 0, "", "hv2", null, CancellationToken.None);
+
+        await components.Worker.RunPassAsync(CancellationToken.None);
+        clock.Advance(TimeSpan.FromSeconds(30));
+        await components.Worker.RunPassAsync(CancellationToken.None);
+
+        var settling = Assert.Single((await journal.ListDecisionsAsync(null, 10, CancellationToken.None)).Items);
+        Assert.Equal(("relief", "hv1", "no_action", "settling"), (settling.Kind, settling.Host, settling.Outcome, settling.Reason));
+        Assert.Contains("policy.settleTime", settling.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, components.Metrics.Decisions.Value("no_action", "settling"));
+        Assert.Empty(hypervisor.Migrations);
+
+        // Settled (90 s after the move), within the window of the settling decision: the relief is not held back.
+        clock.Advance(TimeSpan.FromSeconds(61));
+        await components.Worker.RunPassAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => Task.FromResult(components.Tracker.Count == 0 && hypervisor.Migrations.Count == 1), "the relief migration");
+        Assert.Equal("overloaded", (await journal.ListDecisionsAsync(null, 1, CancellationToken.None)).Items.Single().Reason);
     }
 }
