@@ -155,7 +155,7 @@ public class GoldenExpositionTests
     [Fact]
     public async Task Promtool_accepts_the_golden_file()
     {
-        await Tool.AssertPromtoolAcceptsAsync(await File.ReadAllTextAsync(s_golden));
+        await Tool.AssertPromtoolAcceptsMetricsAsync(await File.ReadAllTextAsync(s_golden));
     }
 }
 
@@ -183,7 +183,7 @@ public class ScraperTests
         Assert.Contains("\nhypervisor_load1 ", text, StringComparison.Ordinal);
         Assert.Contains("hypervisor_scrape_collector_success{collector=\"libvirt\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("hypervisor_scrape_collector_success{collector=\"loadavg\"} 1\n", text, StringComparison.Ordinal);
-        await Tool.AssertPromtoolAcceptsAsync(text);
+        await Tool.AssertPromtoolAcceptsMetricsAsync(text);
     }
 
     [Fact]

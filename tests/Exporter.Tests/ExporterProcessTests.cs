@@ -95,7 +95,7 @@ public class ExporterProcessTests
         Assert.Contains("\nlibvirt_up 1\n", text, StringComparison.Ordinal);
         Assert.Contains("libvirt_domain_info{domain=\"test\",uuid=", text, StringComparison.Ordinal);
         Assert.Contains("hypervisor_exporter_build_info{version=", text, StringComparison.Ordinal);
-        await Tool.AssertPromtoolAcceptsAsync(text);
+        await Tool.AssertPromtoolAcceptsMetricsAsync(text);
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public class ExporterProcessTests
     [Fact]
     public async Task An_unknown_flag_stops_the_program_with_a_message_naming_it()
     {
-        var result = await Tool.RunAsync("dotnet", "dotnet-sdk", [ExporterProcess.Dll, "--web.listen-adress=:1"]);
+        var result = await Tool.RunAsync("dotnet", [ExporterProcess.Dll, "--web.listen-adress=:1"]);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("unknown flag --web.listen-adress=:1", result.Stderr, StringComparison.Ordinal);

@@ -74,7 +74,7 @@ public class MetricWriterTests
         w.Family("test_events_total", MetricType.Counter, "A counter.");
         w.Sample("domain", "x", "device", "vda", 12);
 
-        await Tool.AssertPromtoolAcceptsAsync(w.ToString());
+        await Tool.AssertPromtoolAcceptsMetricsAsync(w.ToString());
     }
 }
 

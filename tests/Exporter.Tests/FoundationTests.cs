@@ -9,7 +9,7 @@ public class FoundationTests
     [InlineData(".ci/run")]
     public async Task Scripts_pass_shellcheck(string script)
     {
-        var result = await Tool.RunAsync("shellcheck", "shellcheck", [Path.Combine(Repo.Root, script)]);
+        var result = await Tool.RunAsync("shellcheck", [Path.Combine(Repo.Root, script)]);
 
         Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
     }
