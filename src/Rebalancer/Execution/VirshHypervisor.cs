@@ -21,7 +21,7 @@ internal sealed class VirshHypervisor(ICommandRunner runner, IOptions<LibvirtOpt
         {
             return DomainPresence.Absent;
         }
-        var state = await QueryAsync(host, ["domstate", domain], cancellationToken).ConfigureAwait(false);
+        var state = await QueryAsync(host, ["domstate", "--domain", domain], cancellationToken).ConfigureAwait(false);
         return new DomainPresence(true, state.Stdout.Trim());
     }
 
@@ -43,14 +43,16 @@ internal sealed class VirshHypervisor(ICommandRunner runner, IOptions<LibvirtOpt
         return new MigrationAttempt(command.ToString(), result.ExitCode, result.Stderr, result.Duration, result.TimedOut, aborted);
     }
 
-    /// <summary><c>virsh -c SRC migrate --live --persistent --undefinesource --verbose DOMAIN DEST</c>: the
-    /// definition moves with the domain, so exactly one host knows it afterwards.</summary>
+    /// <summary><c>virsh -c SRC migrate --live --persistent --undefinesource --verbose --domain DOMAIN --desturi DEST</c>:
+    /// the definition moves with the domain, so exactly one host knows it afterwards. The domain's name always follows
+    /// <c>--domain</c>, where virsh takes the next argument as the value even when it starts with "--" (a domain
+    /// named "--p2p" is a name there, a flag in the positional form).</summary>
     internal static CommandSpec MigrateCommand(string virsh, string domain, InventoryHost source, InventoryHost target, IReadOnlyList<string> extraFlags) =>
         new(virsh, ["-c", source.LibvirtUri, "migrate", "--live", "--persistent", "--undefinesource", "--verbose",
-            .. extraFlags, domain, target.LibvirtUri]);
+            .. extraFlags, "--domain", domain, "--desturi", target.LibvirtUri]);
 
     internal static CommandSpec DomJobAbortCommand(string virsh, string domain, InventoryHost source) =>
-        new(virsh, ["-c", source.LibvirtUri, "domjobabort", domain]);
+        new(virsh, ["-c", source.LibvirtUri, "domjobabort", "--domain", domain]);
 
     private async Task<CommandResult> QueryAsync(InventoryHost host, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {

@@ -45,7 +45,7 @@ public sealed class VirshHypervisorTests
         Assert.Equal("virsh", command.FileName);
         Assert.Equal(
             ["-c", "qemu+tcp://10.0.0.1/system", "migrate", "--live", "--persistent", "--undefinesource", "--verbose",
-             "--p2p", "--auto-converge", "vm 1", "qemu+tcp://10.0.0.2/system"],
+             "--p2p", "--auto-converge", "--domain", "vm 1", "--desturi", "qemu+tcp://10.0.0.2/system"],
             command.Arguments);
     }
 
@@ -58,7 +58,7 @@ public sealed class VirshHypervisorTests
 
         Assert.True(attempt.TimedOut);
         Assert.True(attempt.Aborted);
-        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "domjobabort", "vm1"], runner.Commands[1].Arguments);
+        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "domjobabort", "--domain", "vm1"], runner.Commands[1].Arguments);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class VirshHypervisorTests
         Assert.True(present.Running);
         Assert.False(absent.Defined);
         Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "list", "--all", "--name"], runner.Commands[0].Arguments);
-        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "domstate", "vm2"], runner.Commands[1].Arguments);
+        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "domstate", "--domain", "vm2"], runner.Commands[1].Arguments);
     }
 
     [Fact]
@@ -86,5 +86,20 @@ public sealed class VirshHypervisorTests
         Assert.Equal("hv1", error.Host);
         Assert.Contains("failed to connect", error.Message, StringComparison.Ordinal);
         Assert.Contains("virsh -c qemu+tcp://10.0.0.1/system list", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The real virsh on libvirt's test driver (in-process, no daemon, no network).</summary>
+    [Fact]
+    public async Task A_domain_named_like_a_flag_reaches_the_real_virsh_as_a_name()
+    {
+        var test = new InventoryHost { Name = "test", LibvirtUri = "test:///default", CpuCapacity = 1 };
+        var virsh = Virsh(new ProcessCommandRunner(TimeProvider.System));
+
+        var attempt = await virsh.MigrateAsync("--p2p", test, test, TimeSpan.FromSeconds(30), [], CancellationToken.None);
+        var presence = await virsh.GetDomainPresenceAsync(test, "test", CancellationToken.None);
+
+        Assert.False(attempt.Succeeded);
+        Assert.Contains("failed to get domain '--p2p'", attempt.Stderr, StringComparison.Ordinal);
+        Assert.Equal(new DomainPresence(true, "running"), presence);
     }
 }
