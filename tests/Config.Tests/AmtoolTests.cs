@@ -1,7 +1,9 @@
+using System.Text.RegularExpressions;
+
 namespace Loadshift.Config.Tests;
 
 /// <summary>The committed Alertmanager configuration, judged by the real amtool.</summary>
-public sealed class AmtoolTests
+public sealed partial class AmtoolTests
 {
     /// <summary>Every committed alert with its own labels and a host, and the receiver it must reach.</summary>
     public static TheoryData<string, string> AlertsAndReceivers
@@ -83,6 +85,8 @@ public sealed class AmtoolTests
         Assert.Equal("http://127.0.0.1:10180/api/v1/webhook", webhook.Str("url"));
         Assert.Equal("true", webhook.Str("send_resolved"));
         Assert.Equal("Bearer", authorization.Str("type"));
+        // The token goes with every request: a redirect must not carry it elsewhere.
+        Assert.Equal("false", webhook.Map("http_config").Str("follow_redirects"));
         Assert.StartsWith("/", authorization.Str("credentials_file"), StringComparison.Ordinal);
         Assert.Null(authorization.Get("credentials"));
         // The default receiver has no integration (documented in alertmanager.yml and docs/runbook.md).
@@ -90,6 +94,33 @@ public sealed class AmtoolTests
         Assert.Equal(["name"], @default.Children.Keys.Select(k => k.ToString()));
     }
 
+    [Fact]
+    public void No_inhibit_rule_can_mute_the_rebalance_alert()
+    {
+        // A muted alert's resolved notification is muted too, and the Rebalancer keeps an alert firing until it
+        // hears it resolved (InhibitionTests shows the resolution getting through while its host's exporter is
+        // down). Every rule names the alerts it mutes, and none of them asks for a rebalance.
+        var rules = Yaml.Load(Repository.AlertmanagerConfig).Seq("inhibit_rules").Maps().ToList();
+        var rebalanceAlerts = Rule.CommittedAlerts.Where(a => a.Labels.ContainsKey("action")).Select(a => a.Alert!).ToList();
+
+        Assert.NotEmpty(rules);
+        Assert.Equal(["HypervisorCpuHigh"], rebalanceAlerts);
+        foreach (var rule in rules)
+        {
+            var targets = rule.Seq("target_matchers").Strings().ToList();
+            var alertname = Assert.Single(targets, t => t.StartsWith("alertname", StringComparison.Ordinal));
+            Assert.DoesNotContain(targets, t => t.StartsWith("action", StringComparison.Ordinal) || t.StartsWith("severity", StringComparison.Ordinal));
+            var names = AlertnameMatcher().Match(alertname);
+            Assert.True(names.Success, $"target matcher {alertname}: alertname= or alertname=~ with a list of names");
+            var muted = names.Groups["names"].Value.Split('|');
+            Assert.All(muted, name => Assert.Contains(name, Rule.CommittedAlerts.Select(a => a.Alert)));
+            Assert.All(rebalanceAlerts, name => Assert.DoesNotContain(name, muted));
+        }
+    }
+
     internal static ToolResult RouteTest(string configFile, string expectedReceiver, IEnumerable<string> labels) =>
         Tool.RunOk("amtool", ["config", "routes", "test", $"--config.file={configFile}", $"--verify.receivers={expectedReceiver}", .. labels]);
+
+    [GeneratedRegex("""^alertname=~?"(?<names>[A-Za-z|]+)"$""")]
+    private static partial Regex AlertnameMatcher();
 }

@@ -19,7 +19,6 @@ public sealed class PipelineTests
         using var rebalancer = new FakeRebalancer();
         var prometheusPort = FakeHttpServer.FreePort();
         var alertmanagerPort = FakeHttpServer.FreePort();
-        File.WriteAllText(temp.Combine("token"), "pipeline-token\n");
         File.WriteAllText(temp.Combine("targets.yml"), $"- targets: ['{exporter.Address}']\n  labels: {{host: hv1}}\n");
 
         // The demo's kind of short durations, set by flags only.
@@ -32,21 +31,7 @@ public sealed class PipelineTests
             "--alertmanager-url", $"http://127.0.0.1:{alertmanagerPort}",
             "--prometheus-url", $"http://127.0.0.1:{prometheusPort}",
         ]);
-        Tool.RunOk(Path.Combine(Repository.Alertmanager, "render"),
-        [
-            temp.Combine("alertmanager"),
-            "--webhook-url", $"{rebalancer.Url}/api/v1/webhook",
-            "--credentials-file", temp.Combine("token"),
-            "--group-wait", "1s", "--group-interval", "1s", "--repeat-interval", "1h",
-        ]);
-
-        using var alertmanager = new BackgroundProcess("prometheus-alertmanager",
-        [
-            $"--config.file={temp.Combine("alertmanager", "alertmanager.yml")}",
-            $"--storage.path={temp.Combine("alertmanager-data")}",
-            $"--web.listen-address=127.0.0.1:{alertmanagerPort}",
-            "--cluster.listen-address=",
-        ], temp.Path);
+        using var alertmanager = new RenderedAlertmanager(temp, rebalancer.Url, "pipeline-token", alertmanagerPort);
         using var prometheus = new BackgroundProcess("prometheus",
         [
             $"--config.file={temp.Combine("prometheus", "prometheus.yml")}",

@@ -94,6 +94,8 @@ public sealed class RenderTests
         var rendered = Rule.LoadAll(Directory.GetFiles(Path.Combine(output, "rules")));
         var cpuHigh = rendered.Single(r => r.Alert == "HypervisorCpuHigh");
         Assert.Equal("30s", cpuHigh.For);
+        // keep_firing_for follows `for` unless given.
+        Assert.Equal("30s", cpuHigh.KeepFiringFor);
         Assert.Equal("host:hypervisor_cpu_busy:ratio_rate1m > 0.7", cpuHigh.Expr.Trim());
         Assert.All(rendered.Where(r => r.Alert is not null), alert => Assert.StartsWith(
             "https://example.test/loadshift/runbook.md#", alert.Annotations["runbook_url"], StringComparison.Ordinal));
@@ -192,6 +194,40 @@ public sealed class RenderTests
     }
 
     [Theory]
+    [InlineData("45s", "45s")]
+    [InlineData("0s", "0s")]
+    public void Prometheus_render_sets_keep_firing_for_apart_from_for(string value, string expected)
+    {
+        using var temp = new TempDirectory();
+
+        Tool.RunOk(PrometheusRender, [temp.Path, "--cpu-high-for", "30s", "--cpu-high-keep-firing-for", value]);
+
+        var cpuHigh = Rule.LoadAll(Directory.GetFiles(temp.Combine("rules"))).Single(r => r.Alert == "HypervisorCpuHigh");
+        Assert.Equal("30s", cpuHigh.For);
+        Assert.Equal(expected, cpuHigh.KeepFiringFor);
+        Tool.RunOk("promtool", ["check", "rules", temp.Combine("rules", "hypervisor-alerts.yml")]);
+    }
+
+    [Fact]
+    public void Without_keep_firing_for_the_committed_edge_tests_fail()
+    {
+        // The guard for prometheus/tests/hypervisor-alerts.test.yml: with no hysteresis, its dip and its scrape
+        // gap resolve HypervisorCpuHigh, and the tests that say it keeps firing through them must fail.
+        using var temp = new TempDirectory();
+        Tool.RunOk(PrometheusRender, [temp.Path, "--cpu-high-keep-firing-for", "0s"]);
+        Directory.CreateDirectory(temp.Combine("tests"));
+        File.Copy(Path.Combine(Repository.Prometheus, "tests", "hypervisor-alerts.test.yml"), temp.Combine("tests", "hypervisor-alerts.test.yml"));
+
+        var result = Tool.Run("promtool", ["test", "rules", Path.Combine("tests", "hypervisor-alerts.test.yml")], temp.Path);
+
+        Assert.NotEqual(0, result.ExitCode);
+        var output = result.Stdout + result.Stderr;
+        Assert.Contains("alertname: HypervisorCpuHigh, time: 5m30s", output, StringComparison.Ordinal);
+        Assert.Contains("alertname: HypervisorCpuHigh, time: 9m30s", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--cpu-high-keep-firing-for", "soon")]
     [InlineData("--cpu-high-for", "2x")]
     [InlineData("--scrape-interval", "")]
     [InlineData("--scrape-timeout", "20s")]

@@ -84,6 +84,85 @@ public sealed partial class RuleConventionTests
         Assert.Equal("host:hypervisor_cpu_busy:ratio_rate1m > 0.80", alert.Expr.Trim());
         Assert.Equal("2m", alert.For);
         Assert.Equal("rebalance", alert.Labels["action"]);
+        // Hysteresis in time: as long to resolve as to fire (prometheus/tests/hypervisor-alerts.test.yml has the
+        // dip and the scrape gap it rides out).
+        Assert.Equal(alert.For, alert.KeepFiringFor);
+    }
+
+    [Fact]
+    public void A_jobs_down_alert_has_an_absent_companion()
+    {
+        // up == 0 cannot fire for a job that has no target at all (an empty targets file, a configuration without
+        // the job): some alert must then fire on absent(up{job=...}).
+        var alerts = Rule.CommittedAlerts;
+        var downJobs = alerts.SelectMany(a => UpIsZero().Matches(a.Expr)).Select(m => m.Groups["job"].Value).Distinct(StringComparer.Ordinal).ToList();
+
+        Assert.Contains("hypervisor", downJobs);
+        Assert.Contains("rebalancer", downJobs);
+        foreach (var job in downJobs)
+        {
+            Assert.True(alerts.Any(a => a.Expr.Contains($"absent(up{{job=\"{job}\"}})", StringComparison.Ordinal)),
+                $"job {job} has an up == 0 alert but no absent(up{{job=\"{job}\"}})");
+        }
+    }
+
+    [Fact]
+    public void Rate_windows_hold_at_least_four_scrape_intervals()
+    {
+        // With fewer, one failed scrape leaves a window with a single sample, and the rate (the busy ratio) is gone.
+        var scrapeInterval = Duration(Yaml.Load(Repository.PrometheusConfig).Map("global").Str("scrape_interval")!);
+        var ranges = Rule.Committed.SelectMany(r => PromQl.RateRanges(r.Expr).Select(x => (Rule: r, x.Function, x.Range))).ToList();
+
+        Assert.Contains(ranges, r => r.Rule.Record == "host:hypervisor_cpu_busy:ratio_rate1m");
+        foreach (var (rule, function, range) in ranges)
+        {
+            Assert.True(Duration(range) >= 4 * scrapeInterval, $"{rule}: {function}(...[{range}]) holds fewer than 4 scrapes of {scrapeInterval}");
+        }
+    }
+
+    [Fact]
+    public void An_alert_without_for_counts_events_over_a_window()
+    {
+        // A gauge compared without `for` fires on one odd sample; an alert may go without `for` only when its
+        // expression counts events (increase over a window), which holds it for the window's length.
+        foreach (var alert in Rule.CommittedAlerts.Where(a => a.For is null))
+        {
+            Assert.True(PromQl.RateRanges(alert.Expr).Any(r => r.Function == "increase"), $"{alert}: no `for` and no increase()");
+        }
+    }
+
+    [Theory]
+    [InlineData("15s", 15)]
+    [InlineData("1m", 60)]
+    [InlineData("1h", 3600)]
+    [InlineData("1m30s", 90)]
+    public void Durations_are_read_as_prometheus_writes_them(string text, int seconds)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Duration(text));
+    }
+
+    /// <summary>A Prometheus duration of the forms the rules use (1m30s, 15m, 1h).</summary>
+    private static TimeSpan Duration(string text)
+    {
+        var match = DurationPattern().Match(text);
+        Assert.True(match.Success, $"'{text}' is not a duration");
+        var total = TimeSpan.Zero;
+        foreach (Capture part in match.Groups["part"].Captures)
+        {
+            var unit = part.Value.TrimStart("0123456789".ToCharArray());
+            var number = int.Parse(part.Value[..^unit.Length], System.Globalization.CultureInfo.InvariantCulture);
+            total += unit switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(number),
+                "s" => TimeSpan.FromSeconds(number),
+                "m" => TimeSpan.FromMinutes(number),
+                "h" => TimeSpan.FromHours(number),
+                "d" => TimeSpan.FromDays(number),
+                _ => throw new InvalidOperationException(unit),
+            };
+        }
+
+        return total;
     }
 
     [Fact]
@@ -146,4 +225,10 @@ public sealed partial class RuleConventionTests
         "(?<name>[a-z_][a-z0-9_]*)"
         """)]
     private static partial Regex QuotedName();
+
+    [GeneratedRegex("""up\{job="(?<job>[a-z_]+)"\}\s*==\s*0""")]
+    private static partial Regex UpIsZero();
+
+    [GeneratedRegex("^(?<part>[0-9]+(ms|s|m|h|d))+$")]
+    private static partial Regex DurationPattern();
 }

@@ -8,6 +8,7 @@ internal sealed record Rule(
     string? Alert,
     string Expr,
     string? For,
+    string? KeepFiringFor,
     IReadOnlyDictionary<string, string> Labels,
     IReadOnlyDictionary<string, string> Annotations)
 {
@@ -25,6 +26,7 @@ internal sealed record Rule(
                 rule.Str("alert"),
                 rule.Str("expr") ?? "",
                 rule.Str("for"),
+                rule.Str("keep_firing_for"),
                 rule.StringMap("labels"),
                 rule.StringMap("annotations"))];
 
