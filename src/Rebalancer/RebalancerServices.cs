@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Loadshift.Rebalancer.Api;
 using Loadshift.Rebalancer.Cluster;
 using Loadshift.Rebalancer.Execution;
@@ -11,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace Loadshift.Rebalancer;
 
 /// <summary>The wiring Program.cs lists, one call per concern.</summary>
-internal static class RebalancerServices
+internal static partial class RebalancerServices
 {
     public const string DefaultListen = "http://127.0.0.1:10180";
 
@@ -34,11 +36,36 @@ internal static class RebalancerServices
         // listen: from the inventory unless --urls or ASPNETCORE_URLS says otherwise.
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
-            builder.WebHost.UseUrls(builder.Configuration["listen"] is { Length: > 0 } listen ? listen : DefaultListen);
+            // A bad value is reported by ValidateConfiguration, with the other keys, before Kestrel would try it.
+            builder.WebHost.UseUrls(ListenUrl(builder.Configuration["listen"], out _) ?? DefaultListen);
         }
         builder.AddInventory(inventoryDirectory);
         return builder;
     }
+
+    /// <summary>The <c>listen</c> key as Kestrel's URL: <c>http(s)://HOST:PORT</c> as written, or <c>HOST:PORT</c>,
+    /// <c>[IPv6]:PORT</c> and <c>:PORT</c> (every address) as the Exporter's <c>--web.listen-address</c> takes them.
+    /// Null, with the reason, for anything else.</summary>
+    internal static string? ListenUrl(string? listen, out string error)
+    {
+        error = "";
+        if (string.IsNullOrWhiteSpace(listen))
+        {
+            return DefaultListen;
+        }
+        var url = listen.Contains("://", StringComparison.Ordinal) ? listen : "http://" + (listen.StartsWith(':') ? "*" : "") + listen;
+        var match = ListenPattern().Match(url);
+        if (match.Success && int.TryParse(match.Groups["port"].Value, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535
+            && (match.Groups["host"].Value is "*" or "+" || Uri.CheckHostName(match.Groups["host"].Value.Trim('[', ']')) != UriHostNameType.Unknown))
+        {
+            return url;
+        }
+        error = $"listen must be http://HOST:PORT, HOST:PORT or :PORT (got '{listen}')";
+        return null;
+    }
+
+    [GeneratedRegex(@"^https?://(?<host>\[[0-9A-Fa-f:.]+\]|[^:/\[\]]+):(?<port>[0-9]{1,5})/?$")]
+    private static partial Regex ListenPattern();
 
     /// <summary>The Rebalancer's own lines at Information; the framework's (HttpClient per request, routing) only
     /// from Warning, unless Logging:LogLevel in the configuration says otherwise.</summary>
@@ -120,6 +147,11 @@ internal static class RebalancerServices
         Check<WebhookOptions>();
         Check<JournalOptions>();
         Check<LibvirtOptions>();
+        // Checked even when --urls overrides it: the inventory should not carry a key that would fail without it.
+        if (ListenUrl(app.Configuration["listen"], out var listenError) is null)
+        {
+            failures.Add(listenError);
+        }
         return failures.Count == 0 ? app : throw new OptionsValidationException("inventory", typeof(InventoryOptions), failures);
     }
 

@@ -140,4 +140,14 @@ public sealed class ApiTests : IDisposable
 
         Assert.Contains("policy.highWatermark", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_listen_address_that_is_no_address_stops_the_start_with_the_key()
+    {
+        factory.Settings["listen"] = "10.0.0.1";
+
+        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains("listen must be http://HOST:PORT, HOST:PORT or :PORT (got '10.0.0.1')", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -19,6 +19,31 @@ public sealed class InventoryTests
         Assert.Equal(seconds, value.TotalSeconds, 6);
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:10180", "http://127.0.0.1:10180")]
+    [InlineData("https://[::1]:10180/", "https://[::1]:10180/")]
+    [InlineData("127.0.0.1:10180", "http://127.0.0.1:10180")]
+    [InlineData("[::]:10180", "http://[::]:10180")]
+    [InlineData(":10180", "http://*:10180")]
+    [InlineData("rebalancer.example:8080", "http://rebalancer.example:8080")]
+    [InlineData("", "http://127.0.0.1:10180")]
+    public void Listen_takes_urls_and_the_exporters_host_port_forms(string listen, string url)
+    {
+        Assert.Equal(url, RebalancerServices.ListenUrl(listen, out _));
+    }
+
+    [Theory]
+    [InlineData("10.0.0.1")]
+    [InlineData("http://10.0.0.1")]
+    [InlineData("10.0.0.1:99999")]
+    [InlineData("ftp://10.0.0.1:21")]
+    [InlineData("hv 1:10180")]
+    public void A_listen_value_that_is_no_address_is_refused_with_the_key(string listen)
+    {
+        Assert.Null(RebalancerServices.ListenUrl(listen, out var error));
+        Assert.StartsWith("listen must be", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Yaml_becomes_configuration_keys_with_list_indices()
     {
