@@ -4,10 +4,12 @@ using Loadshift.Rebalancer.Planning;
 
 namespace Loadshift.Rebalancer.Execution;
 
-/// <summary>The migrations this process runs now, by journal id.</summary>
+/// <summary>The migrations this process runs now, by journal id, and how many more the journal holds open
+/// (libvirt could not say yet where their domain went): rebalancer_migrations_in_flight counts both, as the planner does.</summary>
 public sealed class MigrationTracker(RebalancerMetrics metrics)
 {
     private readonly ConcurrentDictionary<long, MigrationInFlight> running = new();
+    private int unsettled;
 
     public IReadOnlyList<MigrationInFlight> Snapshot() => [.. running.Values];
 
@@ -17,15 +19,28 @@ public sealed class MigrationTracker(RebalancerMetrics metrics)
 
     public bool Touches(string host) => running.Values.Any(m => m.Source == host || m.Target == host);
 
+    /// <summary>Migrations the journal shows running that no task of this process runs.</summary>
+    public int Unsettled
+    {
+        get => Volatile.Read(ref unsettled);
+        set
+        {
+            Volatile.Write(ref unsettled, value);
+            Publish();
+        }
+    }
+
     internal void Add(long id, MigrationInFlight migration)
     {
         running[id] = migration;
-        metrics.MigrationsInFlight.Set(running.Count);
+        Publish();
     }
 
     internal void Remove(long id)
     {
         running.TryRemove(id, out _);
-        metrics.MigrationsInFlight.Set(running.Count);
+        Publish();
     }
+
+    private void Publish() => metrics.MigrationsInFlight.Set(running.Count + Unsettled);
 }

@@ -159,9 +159,12 @@ public sealed class RebalanceWorker(
     {
         var mine = tracker.Ids.ToHashSet();
         var inFlight = tracker.Snapshot().ToList();
-        inFlight.AddRange((await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false))
+        var unsettled = (await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false))
             .Where(m => !mine.Contains(m.Id))
-            .Select(m => new MigrationInFlight(m.Domain, m.Source, m.Target, m.StartedAt)));
+            .Select(m => new MigrationInFlight(m.Domain, m.Source, m.Target, m.StartedAt))
+            .ToList();
+        tracker.Unsettled = unsettled.Count;
+        inFlight.AddRange(unsettled);
         return inFlight;
     }
 

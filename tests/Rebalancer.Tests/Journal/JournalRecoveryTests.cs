@@ -270,6 +270,7 @@ public sealed class StartupRecoveryTests : IDisposable
         var status = await client.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri("/api/v1/status", UriKind.Relative));
         var open = Assert.Single(status.GetProperty("migrationsInFlight").EnumerateArray());
         Assert.Equal(("vm2", "hv3"), (open.GetProperty("domain").GetString(), open.GetProperty("target").GetString()));
+        Assert.Contains("\nrebalancer_migrations_in_flight 1\n", await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
         await Task.Delay(300);
         Assert.Empty(factory.Hypervisor.Migrations);
     }
