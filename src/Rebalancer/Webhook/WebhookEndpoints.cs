@@ -78,7 +78,8 @@ internal static class WebhookEndpoints
                 detail: $"Expected Alertmanager webhook payload version \"4\", got {(payload.Version is null ? "none" : $"\"{payload.Version}\"")}.");
         }
         var alerts = payload.Alerts ?? [];
-        if (alerts.Any(a => string.IsNullOrEmpty(a.Fingerprint) || a.Status is not ("firing" or "resolved")))
+        // JSON null in the list is no alert (it would otherwise fail below as a 500, which Alertmanager retries forever).
+        if (alerts.Any(a => a is null || string.IsNullOrEmpty(a.Fingerprint) || a.Status is not ("firing" or "resolved")))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid alert",
                 detail: "Every alert needs a fingerprint and a status of firing or resolved.");

@@ -51,6 +51,25 @@ public sealed class WebhookContractTests : IDisposable
         Assert.Equal(title, problem.RootElement.GetProperty("title").GetString());
     }
 
+    [Theory]
+    [InlineData("""{"version":"4","alerts":[null]}""", "Invalid alert")]
+    [InlineData("""{"version":"4","alerts":[{"status":"firing"}]}""", "Invalid alert")]
+    [InlineData("""{"version":"4","alerts":[{"status":"pending","fingerprint":"a"}]}""", "Invalid alert")]
+    [InlineData("""[]""", "Malformed JSON")]
+    [InlineData("", "Malformed JSON")]
+    [InlineData("""{"version":"4","alerts":[{"status":"firing","fingerprint":"a","startsAt":"yesterday"}]}""", "Malformed JSON")]
+    public async Task Malformed_notifications_are_400_and_journal_nothing(string body, string title)
+    {
+        using var client = factory.CreateAuthorizedClient();
+
+        using var response = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(title, problem.RootElement.GetProperty("title").GetString());
+        Assert.Empty((await JournalAsync(client, "receipts")).GetProperty("items").EnumerateArray());
+    }
+
     [Fact]
     public async Task A_body_over_the_limit_is_413()
     {
