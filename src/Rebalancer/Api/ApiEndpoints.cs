@@ -122,6 +122,11 @@ internal static class ApiEndpoints
         PlanRequest? body = null;
         if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
         {
+            if (!request.HasJsonContentType())
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                    detail: "Send the body as application/json: {\"host\":\"hv1\"}, or no body for the whole cluster.");
+            }
             try
             {
                 body = await request.ReadFromJsonAsync<PlanRequest>(cancellationToken).ConfigureAwait(false);

@@ -72,6 +72,10 @@ public sealed class ApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
         using var unknown = await client.PostAsJsonAsync(new Uri("/api/v1/plan", UriKind.Relative), new { host = "hv9" });
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var text = await client.PostAsync(new Uri("/api/v1/plan", UriKind.Relative), new StringContent("hv1", Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
+        using var malformed = await client.PostAsync(new Uri("/api/v1/plan", UriKind.Relative), new StringContent("{\"host\":", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
     }
 
     [Fact]
