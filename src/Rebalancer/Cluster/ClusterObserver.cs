@@ -54,10 +54,13 @@ public sealed class ClusterObserver(
 
         var configured = inventory.ConfiguredHomes();
         var known = await journal.GetHomesAsync(cancellationToken).ConfigureAwait(false);
+        // A domain active on two hosts (in a migration) gets its home once libvirt shows it on one.
         var firstSeen = libvirt.Where(h => h.Reachable)
             .SelectMany(h => h.Domains.Select(d => (Domain: d, Host: h.Name)))
             .Where(p => !configured.ContainsKey(p.Domain) && !known.ContainsKey(p.Domain))
-            .DistinctBy(p => p.Domain)
+            .GroupBy(p => p.Domain, StringComparer.Ordinal)
+            .Where(g => g.Count() == 1)
+            .Select(g => g.Single())
             .ToList();
         if (firstSeen.Count > 0)
         {

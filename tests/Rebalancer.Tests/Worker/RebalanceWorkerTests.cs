@@ -1,3 +1,4 @@
+using Loadshift.Rebalancer.Execution;
 using Loadshift.Rebalancer.Inventory;
 using Loadshift.Rebalancer.Journal;
 using Loadshift.Rebalancer.Planning;
@@ -95,5 +96,22 @@ public sealed class RebalanceWorkerTests : IDisposable
         await components.Worker.RunPassAsync(CancellationToken.None);
         await Eventually.TrueAsync(() => Task.FromResult(components.Tracker.Count == 0 && hypervisor.Migrations.Count == 1), "the relief migration");
         Assert.Equal("overloaded", (await journal.ListDecisionsAsync(null, 1, CancellationToken.None)).Items.Single().Reason);
+    }
+
+    [Fact]
+    public async Task A_domain_first_seen_on_two_hosts_gets_its_home_once_libvirt_shows_it_on_one()
+    {
+        var components = new Components(directory.File("journal.db"), hypervisor, metricsSource: metricsSource);
+        await components.Journal.InitializeAsync(CancellationToken.None);
+        // vm5 is in a migration from hv2 to hv1 when the Rebalancer first looks.
+        hypervisor.Place("vm5", "hv2");
+        hypervisor.Presences[("hv1", "vm5")] = new DomainPresence(true, "paused");
+
+        await components.Observer.ObserveAsync(CancellationToken.None);
+        Assert.False((await components.Journal.GetHomesAsync(CancellationToken.None)).ContainsKey("vm5"));
+
+        hypervisor.Presences.Clear();
+        await components.Observer.ObserveAsync(CancellationToken.None);
+        Assert.Equal("hv2", (await components.Journal.GetHomesAsync(CancellationToken.None))["vm5"].HomeHost);
     }
 }
