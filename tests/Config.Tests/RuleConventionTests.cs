@@ -89,6 +89,25 @@ public sealed partial class RuleConventionTests
         Assert.Equal(alert.For, alert.KeepFiringFor);
     }
 
+    [Theory]
+    [InlineData("inventory.example.yaml")]
+    [InlineData("inventory.lab.yaml")]
+    public void HypervisorCpuHigh_fires_at_the_Rebalancers_high_watermark_above_its_low_one(string inventory)
+    {
+        // The alert asks for relief above the threshold, and the Rebalancer relieves only above its high watermark:
+        // a different number either moves nothing for a firing alert or never hears of a host it would relieve.
+        // Its low watermark, for the way home, lies below: the band between them is the hysteresis.
+        var alert = Rule.CommittedAlerts.Single(a => a.Alert == "HypervisorCpuHigh");
+        var threshold = double.Parse(alert.Expr.Split('>')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var policy = Yaml.Load(Path.Combine(Repository.Root, "src", "Rebalancer", inventory)).Map("policy");
+        var high = double.Parse(policy.Str("highWatermark")!, System.Globalization.CultureInfo.InvariantCulture);
+        var low = double.Parse(policy.Str("lowWatermark")!, System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(threshold, high);
+        Assert.True(low < high, $"{inventory}: lowWatermark {low} is not below highWatermark {high}");
+        Assert.Equal(alert.Alert, policy.Str("alertName") ?? alert.Alert);
+    }
+
     [Fact]
     public void A_jobs_down_alert_has_an_absent_companion()
     {
