@@ -223,8 +223,10 @@ public sealed class MigrationExecutor(
         await startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            running = await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false);
+            // This process's first: one that ends between the two reads is then either still known as ours or no
+            // longer running in the journal, never taken for one cut short.
             mine = [.. tracker.Ids];
+            running = await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -244,8 +246,11 @@ public sealed class MigrationExecutor(
             }
             var outcome = OutcomeOf(placement, target.Name, timedOut: false);
             var note = $"{(migration.Note is { } earlier ? earlier + "; " : "")}settled from libvirt: {placement.Description}";
-            await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), outcome, migration.ExitCode, migration.Stderr, placement.Host, note,
-                cancellationToken).ConfigureAwait(false);
+            if (!await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), outcome, migration.ExitCode, migration.Stderr, placement.Host,
+                note, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
             Count(outcome, migration.Domain);
             Log.MigrationSettled(logger, migration.Id, migration.Domain, outcome, placement.Host ?? "no host");
             settled++;

@@ -205,7 +205,8 @@ public sealed class SqliteJournal : IDisposable
             return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }, cancellationToken);
 
-    public Task FinishMigrationAsync(long id, DateTimeOffset endedAt, string outcome, int? exitCode, string? stderr,
+    /// <summary>Ends a running migration; false when it was no longer running (another look settled it first).</summary>
+    public Task<bool> FinishMigrationAsync(long id, DateTimeOffset endedAt, string outcome, int? exitCode, string? stderr,
         string? placement, string? note, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
@@ -213,7 +214,7 @@ public sealed class SqliteJournal : IDisposable
             command.CommandText = """
                 UPDATE migrations SET ended_at = $at, outcome = $outcome, exit_code = $exit, stderr = $stderr,
                                       placement = $placement, note = $note
-                WHERE id = $id;
+                WHERE id = $id AND outcome = 'running';
                 """;
             command.Parameters.AddWithValue("$id", id);
             command.Parameters.AddWithValue("$at", Time(endedAt));
@@ -222,7 +223,7 @@ public sealed class SqliteJournal : IDisposable
             command.Parameters.AddWithValue("$stderr", stderr is null ? DBNull.Value : StderrTail(stderr));
             command.Parameters.AddWithValue("$placement", (object?)placement ?? DBNull.Value);
             command.Parameters.AddWithValue("$note", (object?)note ?? DBNull.Value);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }, cancellationToken);
 
     /// <summary>What virsh said, for a migration that stays running until libvirt can say where the domain is.</summary>

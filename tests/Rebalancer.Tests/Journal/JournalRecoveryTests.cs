@@ -134,6 +134,27 @@ public sealed class JournalRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_migration_finished_while_a_pass_was_asking_libvirt_is_journaled_and_counted_once()
+    {
+        var id = await CrashMidMigrationAsync();
+        hypervisor.Place("vm2", "hv2");
+        var after = new Components(DbPath, hypervisor);
+        await after.Journal.InitializeAsync(CancellationToken.None);
+        var slow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        hypervisor.NextPresenceHold = slow;
+
+        // The first look reads the row as running, then waits for libvirt; meanwhile another settles it.
+        var first = after.Executor.SettleInterruptedAsync(CancellationToken.None);
+        var second = await after.Executor.SettleInterruptedAsync(CancellationToken.None);
+        slow.SetResult();
+
+        Assert.Equal(1, second + await first);
+        Assert.Equal(1, after.Metrics.Migrations.Value("succeeded"));
+        var migration = (await after.Journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items.Single(m => m.Id == id);
+        Assert.Equal(1, migration.Note!.Split("settled from libvirt").Length - 1);
+    }
+
+    [Fact]
     public async Task While_a_host_does_not_answer_the_migration_stays_unsettled_and_is_settled_later()
     {
         var id = await CrashMidMigrationAsync();

@@ -44,14 +44,27 @@ public sealed class FakeHypervisor : IHypervisor
         return Task.FromResult<IReadOnlyList<string>>([.. running.Order(StringComparer.Ordinal)]);
     }
 
-    public Task<DomainPresence> GetDomainPresenceAsync(InventoryHost host, string domain, CancellationToken cancellationToken)
+    private TaskCompletionSource? nextPresenceHold;
+
+    /// <summary>When set, the next presence question (only that one) waits for it: a slow libvirt.</summary>
+    public TaskCompletionSource? NextPresenceHold
     {
+        get => Volatile.Read(ref nextPresenceHold);
+        set => Volatile.Write(ref nextPresenceHold, value);
+    }
+
+    public async Task<DomainPresence> GetDomainPresenceAsync(InventoryHost host, string domain, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref nextPresenceHold, null) is { } hold)
+        {
+            await hold.Task.WaitAsync(cancellationToken);
+        }
         if (Unreachable.Contains(host.Name))
         {
             throw new HypervisorUnavailableException(host.Name, "connection refused");
         }
-        return Task.FromResult(Presences.TryGetValue((host.Name, domain), out var presence) ? presence
-            : HostOf(domain) == host.Name ? new DomainPresence(true, "running") : DomainPresence.Absent);
+        return Presences.TryGetValue((host.Name, domain), out var presence) ? presence
+            : HostOf(domain) == host.Name ? new DomainPresence(true, "running") : DomainPresence.Absent;
     }
 
     public async Task<MigrationAttempt> MigrateAsync(string domain, InventoryHost source, InventoryHost target, TimeSpan timeout,
