@@ -158,6 +158,25 @@ default_config() {
     echo "${LAB_CONFIG:-$LAB_DIR/lab.conf}"
 }
 
+# Is the lab in lab.json reachable through its own bridge? After a reboot lab/.state survives but the bridge and
+# namespaces do not, and the lab's addresses would then be routed out of this machine (by the default route)
+# instead of to the lab: nothing may talk to them until this holds.
+lab_routed() {
+    [[ -f $STATE_JSON ]] || return 1
+    local bridge address route
+    bridge=$(jq -r '.bridge' "$STATE_JSON") || return 1
+    address=$(jq -r '.hosts[0].address' "$STATE_JSON") || return 1
+    [[ -e /sys/class/net/$bridge ]] || return 1
+    route=$(ip -o route get "$address" 2>/dev/null) || return 1
+    [[ $route == *" dev $bridge "* ]]
+}
+
+# For the scripts that talk to a running lab: dies unless lab.json exists and its addresses go to its bridge.
+require_lab() {
+    [[ -f $STATE_JSON ]] || die "the lab is not up ($STATE_JSON is missing): run lab/up"
+    lab_routed || die "the lab is not up: $STATE_JSON is there, but its addresses do not go to its bridge $(jq -r '.bridge' "$STATE_JSON") (a reboot?): run lab/down, then lab/up"
+}
+
 host_uri() { echo "qemu+tcp://${HOST_ADDRESS[$1]}/system"; }
 
 host_cgroup() { echo "/sys/fs/cgroup/$1/$CGROUP_PARENT/$2"; }
