@@ -125,6 +125,7 @@ internal sealed class MetricWriter : IDisposable
         _used = 0;
     }
 
+    /// <summary>Encodes the pairs into a borrowed buffer first, so that the sample goes into one piece of a chunk.</summary>
     private void EncodeAndSample(string label1, string value1, string? label2, string? value2, double value)
     {
         var pairs = ArrayPool<byte>.Shared.Rent(
