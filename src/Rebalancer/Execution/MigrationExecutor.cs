@@ -118,10 +118,11 @@ public sealed class MigrationExecutor(
         }
     }
 
-    /// <summary>The outcome from where libvirt has the domain: on the target, the move happened whatever virsh said.</summary>
+    /// <summary>The outcome from where libvirt has the domain: running on the target, the move happened whatever virsh
+    /// said; running nowhere (shut off where it is defined, or on no host), the guest is down: interrupted.</summary>
     private static string OutcomeOf(Placement placement, string target, bool timedOut) =>
-        placement.Host == target ? MigrationOutcomes.Succeeded
-        : placement.Host is null ? MigrationOutcomes.Interrupted
+        !placement.Running ? MigrationOutcomes.Interrupted
+        : placement.Host == target ? MigrationOutcomes.Succeeded
         : timedOut ? MigrationOutcomes.TimedOut
         : MigrationOutcomes.Failed;
 
@@ -146,7 +147,8 @@ public sealed class MigrationExecutor(
     /// <param name="Known">False while that cannot be said: a host does not answer, or the domain runs on both
     /// hosts (the migration may still be going on).</param>
     /// <param name="Host">The host running the domain, else the one defining it (shut off); null when no host has it.</param>
-    internal sealed record Placement(bool Known, string? Host, string Description);
+    /// <param name="Running">The domain runs (or is paused) on <paramref name="Host"/>.</param>
+    internal sealed record Placement(bool Known, string? Host, string Description, bool Running = false);
 
     /// <summary>Asks libvirt on both hosts and, when neither has the domain, on every other host of the inventory.</summary>
     internal async Task<Placement> LocateAsync(string domain, InventoryHost source, InventoryHost target, CancellationToken cancellationToken)
@@ -164,7 +166,7 @@ public sealed class MigrationExecutor(
         }
         if (onSource.Running || onTarget.Running)
         {
-            return new Placement(true, onSource.Running ? source.Name : target.Name, seen);
+            return new Placement(true, onSource.Running ? source.Name : target.Name, seen, Running: true);
         }
         // Running on neither (shut off, crashed): with --undefinesource the definition says which host has it.
         if (onSource.Defined || onTarget.Defined)
@@ -192,7 +194,7 @@ public sealed class MigrationExecutor(
         }
         return (elsewhere.Count, silent.Count) switch
         {
-            (1, 0) => new Placement(true, elsewhere[0], $"{seen}, running on {elsewhere[0]}"),
+            (1, 0) => new Placement(true, elsewhere[0], $"{seen}, running on {elsewhere[0]}", Running: true),
             (0, 0) => new Placement(true, null, $"{seen}, on no other host"),
             (0, _) => new Placement(false, null, $"{seen}; {string.Join(", ", silent)} do(es) not answer"),
             _ => new Placement(false, null, $"{seen}, running on {string.Join(" and ", elsewhere)}"),

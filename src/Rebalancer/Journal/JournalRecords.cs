@@ -47,8 +47,9 @@ public sealed record DecisionRecord(
     double? TargetBusyBefore,
     double? TargetBusyAfter);
 
-/// <param name="Outcome">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it on
-/// the target), failed or timed_out (on the source, or on another host), interrupted (no host has it).</param>
+/// <param name="Outcome">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it
+/// running on the target), failed or timed_out (running on the source, or on another host), interrupted (running
+/// nowhere: shut off where it is defined, or on no host).</param>
 /// <param name="Placement">Where libvirt reported the domain once the migration ended.</param>
 /// <param name="Reason">The reason of the decision that started it (overloaded, return_home, drain).</param>
 public sealed record MigrationRecord(

@@ -12,7 +12,7 @@ public sealed class RebalancerMetrics
         Decisions = registry.Counter("rebalancer_decisions_total",
             "Decisions journaled by the planner, by outcome (migrate, no_action, dry_run) and reason.", "outcome", "reason");
         Migrations = registry.Counter("rebalancer_migrations_total",
-            "Live migrations finished, by result (succeeded, failed, timed_out, interrupted: on no host), as verified with libvirt afterwards.", "result");
+            "Live migrations finished, by result (succeeded, failed, timed_out, interrupted: running on no host), as verified with libvirt afterwards.", "result");
         MigrationDuration = registry.Histogram("rebalancer_migration_duration_seconds",
             "Wall time of virsh migrate --live, from start to verified placement.",
             [1, 2, 5, 10, 20, 30, 60, 120, 300, 600]);
