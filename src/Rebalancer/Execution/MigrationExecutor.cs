@@ -175,15 +175,22 @@ public sealed class MigrationExecutor(
                 ? new Placement(false, null, $"{seen}: defined on both, running on neither")
                 : new Placement(true, onSource.Defined ? source.Name : target.Name, seen);
         }
-        var elsewhere = new List<string>();
+        return await FindRunningAsync(domain, inventory.Hosts.Where(h => h.Name != source.Name && h.Name != target.Name), seen, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Which of <paramref name="hosts"/> runs the domain: known when exactly one does, or none does and all answered.</summary>
+    private async Task<Placement> FindRunningAsync(string domain, IEnumerable<InventoryHost> hosts, string seen, CancellationToken cancellationToken)
+    {
+        var running = new List<string>();
         var silent = new List<string>();
-        foreach (var host in inventory.Hosts.Where(h => h.Name != source.Name && h.Name != target.Name))
+        foreach (var host in hosts)
         {
             try
             {
                 if ((await hypervisor.ListRunningDomainsAsync(host, cancellationToken).ConfigureAwait(false)).Contains(domain, StringComparer.Ordinal))
                 {
-                    elsewhere.Add(host.Name);
+                    running.Add(host.Name);
                 }
             }
             catch (HypervisorUnavailableException e)
@@ -192,12 +199,12 @@ public sealed class MigrationExecutor(
                 silent.Add(host.Name);
             }
         }
-        return (elsewhere.Count, silent.Count) switch
+        return (running.Count, silent.Count) switch
         {
-            (1, 0) => new Placement(true, elsewhere[0], $"{seen}, running on {elsewhere[0]}", Running: true),
+            (1, 0) => new Placement(true, running[0], $"{seen}, running on {running[0]}", Running: true),
             (0, 0) => new Placement(true, null, $"{seen}, on no other host"),
             (0, _) => new Placement(false, null, $"{seen}; {string.Join(", ", silent)} do(es) not answer"),
-            _ => new Placement(false, null, $"{seen}, running on {string.Join(" and ", elsewhere)}"),
+            _ => new Placement(false, null, $"{seen}, running on {string.Join(" and ", running)}"),
         };
     }
 
@@ -236,17 +243,22 @@ public sealed class MigrationExecutor(
         }
         foreach (var migration in running.Where(m => !mine.Contains(m.Id)))
         {
-            if (inventory.FindHost(migration.Source) is not { } source || inventory.FindHost(migration.Target) is not { } target)
-            {
-                continue;
-            }
-            var placement = await LocateAsync(migration.Domain, source, target, cancellationToken).ConfigureAwait(false);
+            var source = inventory.FindHost(migration.Source);
+            var target = inventory.FindHost(migration.Target);
+            // A host taken out of the inventory since: the domain is looked for on the hosts that remain, and the
+            // migration is not left open (in flight) forever.
+            var placement = source is not null && target is not null
+                ? await LocateAsync(migration.Domain, source, target, cancellationToken).ConfigureAwait(false)
+                : await FindRunningAsync(migration.Domain, inventory.Hosts,
+                    $"{(source is null ? migration.Source : migration.Target)} is no longer in the inventory", cancellationToken).ConfigureAwait(false);
             if (!placement.Known)
             {
                 Log.MigrationUnsettled(logger, migration.Id, migration.Domain, placement.Description);
                 continue;
             }
-            var outcome = OutcomeOf(placement, target.Name, timedOut: false);
+            var outcome = source is not null && target is not null ? OutcomeOf(placement, migration.Target, timedOut: false)
+                : placement.Host == migration.Target ? MigrationOutcomes.Succeeded
+                : MigrationOutcomes.Failed;
             var note = $"{(migration.Note is { } earlier ? earlier + "; " : "")}settled from libvirt: {placement.Description}";
             if (!await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), outcome, migration.ExitCode, migration.Stderr, placement.Host,
                 note, cancellationToken).ConfigureAwait(false))

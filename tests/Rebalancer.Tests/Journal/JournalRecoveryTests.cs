@@ -123,6 +123,22 @@ public sealed class JournalRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_migration_to_a_host_taken_out_of_the_inventory_is_settled_from_the_hosts_that_remain()
+    {
+        var before = new Components(DbPath, hypervisor);
+        await before.Journal.InitializeAsync(CancellationToken.None);
+        var id = await before.Journal.StartMigrationAsync(DateTimeOffset.UtcNow, null, DecisionKind.Relief, Plan with { Target = "hv9" }, CancellationToken.None);
+        SqliteConnection.ClearAllPools();
+        hypervisor.Place("vm2", "hv1");
+
+        var (after, migration) = await RestartAsync(id);
+
+        Assert.Equal((MigrationOutcomes.Failed, "hv1"), (migration.Outcome, migration.Placement));
+        Assert.Contains("hv9 is no longer in the inventory", migration.Note, StringComparison.Ordinal);
+        Assert.Empty(await after.Journal.GetRunningMigrationsAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_domain_no_host_has_is_journaled_as_interrupted_and_counted()
     {
         var id = await CrashMidMigrationAsync();
