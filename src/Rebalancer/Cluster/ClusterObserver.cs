@@ -107,7 +107,8 @@ public sealed class ClusterObserver(
         }
     }
 
-    /// <summary>The planner's input from a snapshot. Capacities come from the inventory, load from Prometheus.
+    /// <summary>The planner's input from a snapshot. Capacities come from the inventory, load from Prometheus;
+    /// <paramref name="settling"/>: hosts a domain arrived on within policy.settleTime (from the journal).
     /// A domain that just moved may have no series on its new host yet: its share on the old host is converted
     /// by the capacity ratio.</summary>
     public static PlanningInput ToPlanningInput(
@@ -116,7 +117,8 @@ public sealed class ClusterObserver(
         PolicyOptions policy,
         IReadOnlyDictionary<string, DomainHistory> history,
         IReadOnlyList<MigrationInFlight> inFlight,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        IReadOnlySet<string>? settling = null)
     {
         var load = snapshot.Load;
         var reachable = snapshot.Libvirt.ToDictionary(h => h.Name, h => h.Reachable, StringComparer.Ordinal);
@@ -128,7 +130,8 @@ public sealed class ClusterObserver(
             Lookup(load?.HostCalmWindowMaxBusy, h.Name),
             Lookup(load?.HostMemoryAvailable, h.Name) is double available ? (long)available : null,
             snapshot.Maintenance.Contains(h.Name),
-            reachable.GetValueOrDefault(h.Name))).ToList();
+            reachable.GetValueOrDefault(h.Name),
+            settling?.Contains(h.Name) == true)).ToList();
         var capacity = inventory.Hosts.ToDictionary(h => h.Name, h => h.CpuCapacity, StringComparer.Ordinal);
 
         // Shares reported anywhere, for domains that just moved: (host, share).

@@ -103,6 +103,10 @@ public static class Planner
         var chosen = lightestRelieving ?? busiest;
         if (chosen is null)
         {
+            if (input.Hosts.Where(h => h.Settling && h.Name != hostName).Select(h => h.Name).ToList() is { Count: > 0 } settling)
+            {
+                skipped.Append(CultureInfo.InvariantCulture, $" settling from a migration, taking nothing yet: {string.Join(", ", settling)};");
+            }
             return Decision.NoAction(kind, hostName, Reasons.NoTarget,
                 $"{hostName} busy {F(busy)} > {F(high)} but no target stays under {F(high)} with memory to spare:{skipped}");
         }
@@ -334,7 +338,7 @@ public static class Planner
             foreach (var target in input.Hosts)
             {
                 if (target.Name == source.Name || !target.Reachable || target.Maintenance
-                    || target.BusyRatio is null || HostsInFlight.Contains(target.Name))
+                    || target.BusyRatio is null || HostsInFlight.Contains(target.Name) || target.Settling)
                 {
                     continue;
                 }

@@ -8,6 +8,8 @@ namespace Loadshift.Rebalancer.Planning;
 /// under the low watermark means the host stayed calm that long.</param>
 /// <param name="MemoryAvailableBytes">hypervisor_memory_available_bytes; null when unknown.</param>
 /// <param name="Reachable">libvirt answered on this host in this snapshot.</param>
+/// <param name="Settling">A domain arrived on this host less than policy.settleTime ago: its busy ratio (a 1m rate)
+/// does not show it yet, so it takes no other domain until it does.</param>
 public sealed record HostView(
     string Name,
     double CpuCapacity,
@@ -16,7 +18,8 @@ public sealed record HostView(
     double? CalmWindowMaxBusyRatio,
     long? MemoryAvailableBytes,
     bool Maintenance,
-    bool Reachable);
+    bool Reachable,
+    bool Settling = false);
 
 /// <summary>A running domain (libvirt's word for a VM).</summary>
 /// <param name="Host">Where libvirt reports it running now.</param>

@@ -150,7 +150,8 @@ public sealed class RebalanceWorker(
         var now = time.GetUtcNow();
         var history = await journal.GetDomainHistoryAsync(now - policy.BackoffWindow, cancellationToken).ConfigureAwait(false);
         var inFlight = await InFlightAsync(cancellationToken).ConfigureAwait(false);
-        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now);
+        var settling = await journal.GetHostsReceivingSinceAsync(now - policy.SettleTime, cancellationToken).ConfigureAwait(false);
+        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now, settling);
     }
 
     /// <summary>The migrations this process runs, and those the journal still shows running that no task here runs

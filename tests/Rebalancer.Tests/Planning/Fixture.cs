@@ -16,9 +16,9 @@ internal sealed class Fixture
     public PlanningPolicy Policy { get; set; } = new(Cooldown: TimeSpan.FromMinutes(5), MaxCooldown: TimeSpan.FromHours(1));
 
     public Fixture Host(string name, double busy, double cpus = 2, long memory = 8L << 30, long? available = null,
-        double? calmMax = null, bool maintenance = false, bool reachable = true)
+        double? calmMax = null, bool maintenance = false, bool reachable = true, bool settling = false)
     {
-        hosts.Add(new HostView(name, cpus, memory, busy, calmMax ?? busy, available, maintenance, reachable));
+        hosts.Add(new HostView(name, cpus, memory, busy, calmMax ?? busy, available, maintenance, reachable, settling));
         return this;
     }
 

@@ -327,4 +327,18 @@ public sealed class PlannerTests
         Assert.Contains("vm1: libvirt shows it on hv2 and hv1", home.Detail, StringComparison.Ordinal);
         Assert.Equal(Reasons.HostInMigration, Planner.PlanDrain(drained, "hv1").Reason);
     }
+
+    [Fact]
+    public void A_host_that_just_received_a_domain_takes_no_other_until_its_busy_ratio_shows_it()
+    {
+        // hv2 looks idle, but its 1m busy ratio does not show the domain it received 20 s ago yet.
+        var input = Fixture.Seed().Input();
+        input = input with { Hosts = [.. input.Hosts.Select(h => h.Name == "hv2" ? h with { Settling = true } : h)] };
+        var onlyHv2 = new Fixture().Host("hv1", 0.93).Host("hv2", 0.04, settling: true).Domain("vm1", "hv1", 0.30).Input();
+
+        Assert.Equal("hv3", Planner.PlanRelief(input, "hv1").Migration!.Target);
+        var none = Planner.PlanRelief(onlyHv2, "hv1");
+        Assert.Equal(Reasons.NoTarget, none.Reason);
+        Assert.Contains("settling from a migration, taking nothing yet: hv2", none.Detail, StringComparison.Ordinal);
+    }
 }

@@ -114,4 +114,30 @@ public sealed class RebalanceWorkerTests : IDisposable
         await components.Observer.ObserveAsync(CancellationToken.None);
         Assert.Equal("hv2", (await components.Journal.GetHomesAsync(CancellationToken.None))["vm5"].HomeHost);
     }
+
+    [Fact]
+    public async Task Relief_sends_nothing_to_a_host_a_domain_just_arrived_on()
+    {
+        var inventory = new InventoryOptions
+        {
+            Hosts = [.. new[] { "hv1", "hv2", "hv3" }.Select(h => new InventoryHost { Name = h, LibvirtUri = $"qemu+tcp://{h}/system", CpuCapacity = 2 })],
+        };
+        hypervisor.Place("vm1", "hv1");
+        hypervisor.Place("vm2", "hv1");
+        metricsSource.Set(new() { ["hv1"] = 0.93, ["hv2"] = 0.04, ["hv3"] = 0.30 }, new() { [("hv1", "vm1")] = 0.50, [("hv1", "vm2")] = 0.43 });
+        var components = new Components(directory.File("journal.db"), hypervisor, inventory: inventory, metricsSource: metricsSource);
+        var journal = components.Journal;
+        await journal.InitializeAsync(CancellationToken.None);
+        await journal.RecordWebhookAsync(DateTimeOffset.UtcNow, "g", "firing", "rebalancer", "{}",
+            [new AlertUpdate("fp", "HypervisorCpuHigh", "hv1", "rebalance", "firing", DateTimeOffset.UtcNow, null, "{}")], CancellationToken.None);
+        // vm9 arrived on hv2 from hv3 twenty seconds ago: hv2's 1m busy ratio (0.04) does not show it yet.
+        var arrived = await journal.StartMigrationAsync(DateTimeOffset.UtcNow.AddSeconds(-25), null, DecisionKind.Relief,
+            new MigrationPlan("vm9", "hv3", "hv2", 0.3, 1 << 20, 0.6, 0.3, 0, 0.3), CancellationToken.None);
+        await journal.FinishMigrationAsync(arrived, DateTimeOffset.UtcNow.AddSeconds(-20), MigrationOutcomes.Succeeded, 0, "", "hv2", null, CancellationToken.None);
+
+        await components.Worker.RunPassAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => Task.FromResult(components.Tracker.Count == 0 && hypervisor.Migrations.Count == 1), "the relief migration");
+
+        Assert.Equal(("vm2", "hv1", "hv3"), hypervisor.Migrations.Single());
+    }
 }
