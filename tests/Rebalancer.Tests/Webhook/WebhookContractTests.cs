@@ -145,6 +145,27 @@ public sealed class WebhookContractTests : IDisposable
     }
 
     [Fact]
+    public async Task A_webhook_during_a_migration_is_answered_at_once_and_starts_no_second_one()
+    {
+        factory.Hypervisor.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var client = factory.CreateAuthorizedClient();
+        (await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("firing-hv1.json"))).Dispose();
+        await Eventually.TrueAsync(() => Task.FromResult(factory.Hypervisor.Migrations.Count == 1), "a migration under way");
+
+        var started = DateTime.UtcNow;
+        using var during = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("firing-hv1.json"));
+
+        Assert.Equal(HttpStatusCode.Accepted, during.StatusCode);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        var status = JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/v1/status", UriKind.Relative))).RootElement;
+        Assert.Equal(1, status.GetProperty("migrationsInFlight").GetArrayLength());
+        factory.Hypervisor.Hold.SetResult();
+        await Eventually.TrueAsync(async () => (await JournalAsync(client, "migrations")).GetProperty("items").EnumerateArray()
+            .All(m => m.GetProperty("outcome").GetString() == "succeeded"), "the migration ended");
+        Assert.Single(factory.Hypervisor.Migrations);
+    }
+
+    [Fact]
     public async Task A_resolved_notification_updates_the_alert()
     {
         factory.Metrics.Set(new() { ["hv1"] = 0.5, ["hv2"] = 0.1, ["hv3"] = 0.1 }, new() { [("hv1", "vm1")] = 0.1 });
