@@ -37,14 +37,14 @@ internal static partial class Log
     [LoggerMessage(302, LogLevel.Error, "Migration {MigrationId}: {Domain} {Source} -> {Target} {Outcome}; libvirt places it on {Placement}; stderr: {Stderr}")]
     public static partial void MigrationFailed(ILogger logger, long migrationId, string domain, string source, string target, string outcome, string placement, string stderr);
 
-    [LoggerMessage(303, LogLevel.Error, "Migration {MigrationId} of {Domain} broke off: {Message}; it will be settled from libvirt's placement")]
+    [LoggerMessage(303, LogLevel.Error, "Migration {MigrationId} of {Domain} broke off: {Message}; it will be resolved from libvirt's placement")]
     public static partial void MigrationCrashed(ILogger logger, long migrationId, string domain, string message);
 
-    [LoggerMessage(304, LogLevel.Warning, "Migration {MigrationId} of {Domain} settled as {Outcome} from libvirt: the domain is on {Placement}")]
-    public static partial void MigrationSettled(ILogger logger, long migrationId, string domain, string outcome, string placement);
+    [LoggerMessage(304, LogLevel.Warning, "Migration {MigrationId} of {Domain} resolved as {Outcome} from libvirt: the domain is on {Placement}")]
+    public static partial void MigrationResolved(ILogger logger, long migrationId, string domain, string outcome, string placement);
 
     [LoggerMessage(306, LogLevel.Warning, "Migration {MigrationId} of {Domain} stays open: libvirt cannot say where the domain is yet ({Placement}); it counts as in flight")]
-    public static partial void MigrationUnsettled(ILogger logger, long migrationId, string domain, string placement);
+    public static partial void MigrationUnresolved(ILogger logger, long migrationId, string domain, string placement);
 
     [LoggerMessage(305, LogLevel.Warning, "virsh domjobabort {Domain} on {Host} failed: {Stderr}")]
     public static partial void JobAbortFailed(ILogger logger, string domain, string host, string stderr);

@@ -71,10 +71,10 @@ public sealed class MigrationExecutor(
             if (!placement.Known)
             {
                 // Not journaled as failed while the domain may be on the target: the row stays open, counts as in
-                // flight, and a later pass settles it once libvirt can say where the domain is.
-                var open = $"virsh {Exited(attempt)}; placement unclear ({placement.Description}): left open, settled from libvirt on a later pass";
+                // flight, and a later pass resolves it once libvirt can say where the domain is.
+                var open = $"virsh {Exited(attempt)}; placement unclear ({placement.Description}): left open, resolved from libvirt on a later pass";
                 await journal.RecordAttemptAsync(id, attempt.ExitCode, attempt.Stderr, open, CancellationToken.None).ConfigureAwait(false);
-                Log.MigrationUnsettled(logger, id, plan.Domain, placement.Description);
+                Log.MigrationUnresolved(logger, id, plan.Domain, placement.Description);
                 return new MigrationResult(id, MigrationOutcomes.Running, null, duration, open, attempt.Stderr);
             }
             var outcome = OutcomeOf(placement, plan.Target, attempt.TimedOut);
@@ -96,7 +96,7 @@ public sealed class MigrationExecutor(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The journal row stays 'running'; the next pass settles it from libvirt's placement.
+            // The journal row stays 'running'; the next pass resolves it from libvirt's placement.
             Log.MigrationCrashed(logger, id, plan.Domain, e.Message);
             throw;
         }
@@ -221,12 +221,12 @@ public sealed class MigrationExecutor(
         }
     }
 
-    /// <summary>Settles migrations the journal shows running that no task of this process runs (a crash or a
+    /// <summary>Resolves migrations the journal shows running that no task of this process runs (a crash or a
     /// restart cut them short, or libvirt could not say where the domain went when virsh ended) from where libvirt
-    /// reports the domain. Left open while that is unclear; counted once settled.</summary>
-    public async Task<int> SettleInterruptedAsync(CancellationToken cancellationToken)
+    /// reports the domain. Left open while that is unclear; counted once resolved.</summary>
+    public async Task<int> ResolveOpenMigrationsAsync(CancellationToken cancellationToken)
     {
-        var settled = 0;
+        var resolved = 0;
         IReadOnlyList<MigrationRecord> running;
         HashSet<long> mine;
         await startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -253,23 +253,23 @@ public sealed class MigrationExecutor(
                     $"{(source is null ? migration.Source : migration.Target)} is no longer in the inventory", cancellationToken).ConfigureAwait(false);
             if (!placement.Known)
             {
-                Log.MigrationUnsettled(logger, migration.Id, migration.Domain, placement.Description);
+                Log.MigrationUnresolved(logger, migration.Id, migration.Domain, placement.Description);
                 continue;
             }
             var outcome = source is not null && target is not null ? OutcomeOf(placement, migration.Target, timedOut: false)
                 : placement.Host == migration.Target ? MigrationOutcomes.Succeeded
                 : MigrationOutcomes.Failed;
-            var note = $"{(migration.Note is { } earlier ? earlier + "; " : "")}settled from libvirt: {placement.Description}";
+            var note = $"{(migration.Note is { } earlier ? earlier + "; " : "")}resolved from libvirt: {placement.Description}";
             if (!await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), outcome, migration.ExitCode, migration.Stderr, placement.Host,
                 note, cancellationToken).ConfigureAwait(false))
             {
                 continue;
             }
             Count(outcome, migration.Domain);
-            Log.MigrationSettled(logger, migration.Id, migration.Domain, outcome, placement.Host ?? "no host");
-            settled++;
+            Log.MigrationResolved(logger, migration.Id, migration.Domain, outcome, placement.Host ?? "no host");
+            resolved++;
         }
-        return settled;
+        return resolved;
     }
 
     private static string Describe(DomainPresence? presence) =>

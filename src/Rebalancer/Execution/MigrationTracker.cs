@@ -9,7 +9,7 @@ namespace Loadshift.Rebalancer.Execution;
 public sealed class MigrationTracker(RebalancerMetrics metrics)
 {
     private readonly ConcurrentDictionary<long, MigrationInFlight> running = new();
-    private int unsettled;
+    private int unresolved;
 
     public IReadOnlyList<MigrationInFlight> Snapshot() => [.. running.Values];
 
@@ -20,12 +20,12 @@ public sealed class MigrationTracker(RebalancerMetrics metrics)
     public bool Touches(string host) => running.Values.Any(m => m.Source == host || m.Target == host);
 
     /// <summary>Migrations the journal shows running that no task of this process runs.</summary>
-    public int Unsettled
+    public int Unresolved
     {
-        get => Volatile.Read(ref unsettled);
+        get => Volatile.Read(ref unresolved);
         set
         {
-            Volatile.Write(ref unsettled, value);
+            Volatile.Write(ref unresolved, value);
             Publish();
         }
     }
@@ -42,5 +42,5 @@ public sealed class MigrationTracker(RebalancerMetrics metrics)
         Publish();
     }
 
-    private void Publish() => metrics.MigrationsInFlight.Set(running.Count + Unsettled);
+    private void Publish() => metrics.MigrationsInFlight.Set(running.Count + Unresolved);
 }

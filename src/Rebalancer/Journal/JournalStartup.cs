@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Loadshift.Rebalancer.Journal;
 
-/// <summary>Before the worker starts: open the journal, record the inventory's home hosts, and settle the
+/// <summary>Before the worker starts: open the journal, record the inventory's home hosts, and resolve the
 /// migrations an earlier process left running from what libvirt reports.</summary>
 internal sealed class JournalStartup(
     SqliteJournal journal,
@@ -22,7 +22,7 @@ internal sealed class JournalStartup(
         var homes = inventory.Value.ConfiguredHomes().Select(p => (p.Key, p.Value));
         await journal.SetHomesAsync(homes, "inventory", overwrite: true, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         // Hosts that do not answer now leave their migrations running in the journal; every pass retries.
-        await executor.SettleInterruptedAsync(cancellationToken).ConfigureAwait(false);
+        await executor.ResolveOpenMigrationsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -216,7 +216,7 @@ public sealed class SqliteJournal : IDisposable
             return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }, cancellationToken);
 
-    /// <summary>Ends a running migration; false when it was no longer running (another look settled it first).</summary>
+    /// <summary>Ends a running migration; false when it was no longer running (another look resolved it first).</summary>
     public Task<bool> FinishMigrationAsync(long id, DateTimeOffset endedAt, string outcome, int? exitCode, string? stderr,
         string? placement, string? note, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Loadshift.Rebalancer.Worker;
 
 /// <summary>The loop that replaces the seed's cron job: on every wake-up (webhook, migration end) and every
-/// policy.checkInterval it looks at the cluster, settles interrupted migrations, and decides: drains first,
+/// policy.checkInterval it looks at the cluster, resolves open migrations, and decides: drains first,
 /// then relief for hosts whose alert fires, then the return home.</summary>
 public sealed class RebalanceWorker(
     ClusterObserver observer,
@@ -87,7 +87,7 @@ public sealed class RebalanceWorker(
         await passGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await executor.SettleInterruptedAsync(cancellationToken).ConfigureAwait(false);
+            await executor.ResolveOpenMigrationsAsync(cancellationToken).ConfigureAwait(false);
             await PruneAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
             var input = await BuildInputAsync(snapshot, cancellationToken).ConfigureAwait(false);
@@ -155,17 +155,17 @@ public sealed class RebalanceWorker(
     }
 
     /// <summary>The migrations this process runs, and those the journal still shows running that no task here runs
-    /// (not settled yet: libvirt could not say where the domain is).</summary>
+    /// (not resolved yet: libvirt could not say where the domain is).</summary>
     public async Task<IReadOnlyList<MigrationInFlight>> InFlightAsync(CancellationToken cancellationToken)
     {
         var mine = tracker.Ids.ToHashSet();
         var inFlight = tracker.Snapshot().ToList();
-        var unsettled = (await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false))
+        var unresolved = (await journal.GetRunningMigrationsAsync(cancellationToken).ConfigureAwait(false))
             .Where(m => !mine.Contains(m.Id))
             .Select(m => new MigrationInFlight(m.Domain, m.Source, m.Target, m.StartedAt))
             .ToList();
-        tracker.Unsettled = unsettled.Count;
-        inFlight.AddRange(unsettled);
+        tracker.Unresolved = unresolved.Count;
+        inFlight.AddRange(unresolved);
         return inFlight;
     }
 
@@ -218,7 +218,7 @@ public sealed class RebalanceWorker(
             }
             catch (Exception e) when (e is JournalException or OperationCanceledException or HypervisorUnavailableException or CommandFailedException)
             {
-                // The executor logged it; the journal row stays running until a pass settles it from libvirt.
+                // The executor logged it; the journal row stays running until a pass resolves it from libvirt.
             }
             finally
             {

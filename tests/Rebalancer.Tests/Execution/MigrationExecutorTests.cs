@@ -104,10 +104,10 @@ public sealed class MigrationExecutorTests : IDisposable
         // libvirt completes the switch-over after all.
         hypervisor.Presences.Clear();
         hypervisor.Place("vm1", "hv2");
-        Assert.Equal(1, await components.Executor.SettleInterruptedAsync(CancellationToken.None));
+        Assert.Equal(1, await components.Executor.ResolveOpenMigrationsAsync(CancellationToken.None));
 
-        var settled = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
-        Assert.Equal((MigrationOutcomes.Succeeded, "hv2", -1), (settled.Outcome, settled.Placement, settled.ExitCode));
+        var resolved = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
+        Assert.Equal((MigrationOutcomes.Succeeded, "hv2", -1), (resolved.Outcome, resolved.Placement, resolved.ExitCode));
         Assert.Equal(1, components.Metrics.Migrations.Value("succeeded"));
         Assert.Equal(1, components.Metrics.DomainMigrations.Value("vm1"));
     }
@@ -127,8 +127,8 @@ public sealed class MigrationExecutorTests : IDisposable
         Assert.Equal(MigrationOutcomes.Running, result.Outcome);
         Assert.Equal(0, components.Metrics.Migrations.Value("failed"));
         hypervisor.Unreachable.Clear();
-        await components.Executor.SettleInterruptedAsync(CancellationToken.None);
-        var settled = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
-        Assert.Equal((MigrationOutcomes.Succeeded, "hv2"), (settled.Outcome, settled.Placement));
+        await components.Executor.ResolveOpenMigrationsAsync(CancellationToken.None);
+        var resolved = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
+        Assert.Equal((MigrationOutcomes.Succeeded, "hv2"), (resolved.Outcome, resolved.Placement));
     }
 }

@@ -9,7 +9,7 @@ using Microsoft.Data.Sqlite;
 namespace Loadshift.Rebalancer.Tests.Journal;
 
 /// <summary>The journal on a real SQLite file across a "crash": an instance that dies with a migration running,
-/// and a new one that opens the same file and settles it from what libvirt reports, never by guessing.</summary>
+/// and a new one that opens the same file and resolves it from what libvirt reports, never by guessing.</summary>
 public sealed class JournalRecoveryTests : IDisposable
 {
     private static readonly MigrationPlan Plan = new("vm2", "hv1", "hv2", 0.3, 128 << 20, 0.9, 0.6, 0.1, 0.4);
@@ -41,7 +41,7 @@ public sealed class JournalRecoveryTests : IDisposable
     {
         var after = new Components(DbPath, hypervisor, inventory: inventory);
         await after.Journal.InitializeAsync(CancellationToken.None);
-        await after.Executor.SettleInterruptedAsync(CancellationToken.None);
+        await after.Executor.ResolveOpenMigrationsAsync(CancellationToken.None);
         var migration = (await after.Journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items.Single(m => m.Id == id);
         return (after, migration);
     }
@@ -61,7 +61,7 @@ public sealed class JournalRecoveryTests : IDisposable
     }
 
     [Fact]
-    public async Task A_migration_cut_short_that_libvirt_shows_on_the_target_is_settled_as_succeeded()
+    public async Task A_migration_cut_short_that_libvirt_shows_on_the_target_is_resolved_as_succeeded()
     {
         var id = await CrashMidMigrationAsync();
         hypervisor.Place("vm2", "hv2");
@@ -70,14 +70,14 @@ public sealed class JournalRecoveryTests : IDisposable
 
         Assert.Equal(MigrationOutcomes.Succeeded, migration.Outcome);
         Assert.Equal("hv2", migration.Placement);
-        Assert.Contains("settled from libvirt", migration.Note, StringComparison.Ordinal);
+        Assert.Contains("resolved from libvirt", migration.Note, StringComparison.Ordinal);
         // It counts for the cooldown and for "last moved returns first".
         var history = await after.Journal.GetDomainHistoryAsync(DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None);
         Assert.Equal(1, history["vm2"].RecentMigrations);
     }
 
     [Fact]
-    public async Task A_migration_cut_short_that_libvirt_shows_on_the_source_is_settled_as_failed()
+    public async Task A_migration_cut_short_that_libvirt_shows_on_the_source_is_resolved_as_failed()
     {
         var id = await CrashMidMigrationAsync();
         hypervisor.Place("vm2", "hv1");
@@ -123,7 +123,7 @@ public sealed class JournalRecoveryTests : IDisposable
     }
 
     [Fact]
-    public async Task A_migration_to_a_host_taken_out_of_the_inventory_is_settled_from_the_hosts_that_remain()
+    public async Task A_migration_to_a_host_taken_out_of_the_inventory_is_resolved_from_the_hosts_that_remain()
     {
         var before = new Components(DbPath, hypervisor);
         await before.Journal.InitializeAsync(CancellationToken.None);
@@ -160,19 +160,19 @@ public sealed class JournalRecoveryTests : IDisposable
         var slow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         hypervisor.NextPresenceHold = slow;
 
-        // The first look reads the row as running, then waits for libvirt; meanwhile another settles it.
-        var first = after.Executor.SettleInterruptedAsync(CancellationToken.None);
-        var second = await after.Executor.SettleInterruptedAsync(CancellationToken.None);
+        // The first look reads the row as running, then waits for libvirt; meanwhile another resolves it.
+        var first = after.Executor.ResolveOpenMigrationsAsync(CancellationToken.None);
+        var second = await after.Executor.ResolveOpenMigrationsAsync(CancellationToken.None);
         slow.SetResult();
 
         Assert.Equal(1, second + await first);
         Assert.Equal(1, after.Metrics.Migrations.Value("succeeded"));
         var migration = (await after.Journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items.Single(m => m.Id == id);
-        Assert.Equal(1, migration.Note!.Split("settled from libvirt").Length - 1);
+        Assert.Equal(1, migration.Note!.Split("resolved from libvirt").Length - 1);
     }
 
     [Fact]
-    public async Task While_a_host_does_not_answer_the_migration_stays_unsettled_and_is_settled_later()
+    public async Task While_a_host_does_not_answer_the_migration_stays_open_and_is_resolved_later()
     {
         var id = await CrashMidMigrationAsync();
         hypervisor.Place("vm2", "hv2");
@@ -182,7 +182,7 @@ public sealed class JournalRecoveryTests : IDisposable
         Assert.Equal(MigrationOutcomes.Running, migration.Outcome);
 
         hypervisor.Unreachable.Clear();
-        Assert.Equal(1, await after.Executor.SettleInterruptedAsync(CancellationToken.None));
+        Assert.Equal(1, await after.Executor.ResolveOpenMigrationsAsync(CancellationToken.None));
         Assert.Empty(await after.Journal.GetRunningMigrationsAsync(CancellationToken.None));
     }
 
@@ -259,7 +259,7 @@ public sealed class JournalRecoveryTests : IDisposable
     }
 }
 
-/// <summary>The whole service started on a journal left behind by a crash: the start settles it, or holds it open
+/// <summary>The whole service started on a journal left behind by a crash: the start resolves it, or holds it open
 /// while libvirt cannot say where the domain is.</summary>
 public sealed class StartupRecoveryTests : IDisposable
 {
@@ -279,7 +279,7 @@ public sealed class StartupRecoveryTests : IDisposable
     }
 
     [Fact]
-    public async Task At_start_a_migration_cut_short_by_a_crash_is_settled_from_libvirt()
+    public async Task At_start_a_migration_cut_short_by_a_crash_is_resolved_from_libvirt()
     {
         var id = await LeftRunningByACrashAsync();
         // Meanwhile libvirt finished the move.
@@ -288,9 +288,9 @@ public sealed class StartupRecoveryTests : IDisposable
         using var client = factory.CreateAuthorizedClient();
 
         var migrations = (await Webhook.WebhookContractTests.JournalAsync(client, "migrations")).GetProperty("items");
-        var settled = migrations.EnumerateArray().Single(m => m.GetProperty("id").GetInt64() == id);
-        Assert.Equal("succeeded", settled.GetProperty("outcome").GetString());
-        Assert.Equal("hv3", settled.GetProperty("placement").GetString());
+        var resolved = migrations.EnumerateArray().Single(m => m.GetProperty("id").GetInt64() == id);
+        Assert.Equal("succeeded", resolved.GetProperty("outcome").GetString());
+        Assert.Equal("hv3", resolved.GetProperty("placement").GetString());
         var status = await client.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri("/api/v1/status", UriKind.Relative));
         Assert.Equal("vm2", status.GetProperty("domainsAwayFromHome")[0].GetProperty("domain").GetString());
     }
