@@ -61,6 +61,9 @@ internal static partial class Log
     [LoggerMessage(500, LogLevel.Error, "Journal write failed; answering 503 so Alertmanager retries: {Message}")]
     public static partial void JournalWriteFailed(ILogger logger, string message);
 
+    [LoggerMessage(502, LogLevel.Error, "Journal unavailable for {Path}, answering 503: {Message}")]
+    public static partial void JournalUnavailable(ILogger logger, string path, string message);
+
     [LoggerMessage(501, LogLevel.Information, "loadshift-rebalancer {Version} starting: {Hosts} host(s), journal {JournalPath}, dry run {DryRun}")]
     public static partial void Starting(ILogger logger, string version, int hosts, string journalPath, bool dryRun);
 }

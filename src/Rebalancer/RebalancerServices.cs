@@ -86,7 +86,7 @@ internal static partial class RebalancerServices
     }
 
     public static IServiceCollection AddJournal(this IServiceCollection services) =>
-        services.AddSingleton<SqliteJournal>().AddHostedService<JournalStartup>();
+        services.AddSingleton<SqliteJournal>().AddHostedService<JournalStartup>().AddExceptionHandler<JournalUnavailableHandler>();
 
     public static IServiceCollection AddLibvirt(this IServiceCollection services) =>
         services.AddSingleton<ICommandRunner, ProcessCommandRunner>()

@@ -124,6 +124,25 @@ public sealed class ApiTests : IDisposable
     }
 
     [Fact]
+    public async Task A_journal_that_cannot_be_read_is_503_with_problem_details()
+    {
+        using var client = factory.CreateAuthorizedClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/api/v1/journal", UriKind.Relative))).StatusCode);
+        // The file is no SQLite database any more (a disk gone bad, a wrong restore).
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.WriteAllBytes(factory.JournalPath, new byte[8192]);
+        File.Delete(factory.JournalPath + "-wal");
+        File.Delete(factory.JournalPath + "-shm");
+
+        using var response = await client.GetAsync(new Uri("/api/v1/journal", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Journal unavailable", problem.RootElement.GetProperty("title").GetString());
+    }
+
+    [Fact]
     public async Task Health_metrics_and_the_token_on_the_api()
     {
         using var anonymous = factory.CreateClient();
