@@ -28,7 +28,7 @@ public sealed class MigrationExecutor(
     private readonly PolicyOptions policy = policyOptions.Value;
     private readonly InventoryOptions inventory = inventoryOptions.Value;
 
-    /// <summary>Journaling a start and tracking it happen together, so settling never mistakes a migration of
+    /// <summary>Journaling a start and tracking it happen together, so resolving never mistakes a migration of
     /// this process, journaled but not yet tracked, for one cut short by a crash.</summary>
     private readonly SemaphoreSlim startGate = new(1, 1);
 
