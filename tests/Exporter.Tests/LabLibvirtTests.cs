@@ -56,8 +56,10 @@ public class LabLibvirtTests
                 var vcpu = Assert.Single(o.Vcpus);
                 Assert.InRange(Assert.Single(v.Vcpus).TimeNanoseconds - vcpu.TimeNanoseconds, 0, 5e9);
                 // The unit of vcpu.N.time: a one-vCPU domain's vCPU thread cannot use more CPU than the whole
-                // QEMU process, and in microseconds it would be a thousand times more. So nanoseconds.
-                Assert.InRange(vcpu.TimeNanoseconds, 0.5 * o.CpuTimeNanoseconds, o.CpuTimeNanoseconds);
+                // QEMU process, and in microseconds it would be a thousand times more, in milliseconds a million
+                // times less. So nanoseconds. The lower bound is loose: right after an incoming live migration the
+                // process has spent most of its CPU receiving memory (vCPU 70 ms of 530 ms seen), not in the vCPU.
+                Assert.InRange(vcpu.TimeNanoseconds, 0.01 * o.CpuTimeNanoseconds, o.CpuTimeNanoseconds);
                 var net = Assert.Single(o.Interfaces);
                 var vnet = Assert.Single(v.Interfaces);
                 Assert.Equal(vnet.Name, net.Name);
