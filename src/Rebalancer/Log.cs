@@ -13,6 +13,14 @@ internal static partial class Log
     [LoggerMessage(103, LogLevel.Warning, "Alert {Fingerprint} ({Status}, startsAt {StartsAt:O}) is older than the journaled firing of that alert: kept as journaled")]
     public static partial void AlertStale(ILogger logger, string fingerprint, string status, DateTimeOffset? startsAt);
 
+    [LoggerMessage(104, LogLevel.Warning,
+        "Webhook receipt {ReceiptId}: Alertmanager left {Truncated} alert(s) of group {GroupKey} out of the notification (webhook_configs max_alerts); their state is not in it: set max_alerts: 0")]
+    public static partial void AlertsTruncated(ILogger logger, long receiptId, int truncated, string groupKey);
+
+    [LoggerMessage(105, LogLevel.Warning,
+        "Alert {AlertName} host={Host} ({Fingerprint}) resolved by expiry: firing, but not re-sent by Alertmanager since {LastReceivedAt:O} (policy.alertExpiry {ExpirySeconds}s); its resolved notification was lost")]
+    public static partial void AlertExpired(ILogger logger, string alertName, string host, string fingerprint, DateTimeOffset lastReceivedAt, double expirySeconds);
+
     [LoggerMessage(102, LogLevel.Information, "Host {Host} {Change} through the API")]
     public static partial void MaintenanceChanged(ILogger logger, string host, string change);
 

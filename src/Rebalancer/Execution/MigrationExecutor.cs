@@ -73,13 +73,14 @@ public sealed class MigrationExecutor(
                 // Not journaled as failed while the domain may be on the target: the row stays open, counts as in
                 // flight, and a later pass resolves it once libvirt can say where the domain is.
                 var open = $"virsh {Exited(attempt)}; placement unclear ({placement.Description}): left open, resolved from libvirt on a later pass";
-                await journal.RecordAttemptAsync(id, attempt.ExitCode, attempt.Stderr, open, CancellationToken.None).ConfigureAwait(false);
+                await journal.RecordAttemptAsync(id, attempt.ExitCode, attempt.TimedOut, attempt.Stderr, open, CancellationToken.None).ConfigureAwait(false);
                 Log.MigrationUnresolved(logger, id, plan.Domain, placement.Description);
                 return new MigrationResult(id, MigrationOutcomes.Running, null, duration, open, attempt.Stderr);
             }
             var outcome = OutcomeOf(placement, plan.Target, attempt.TimedOut);
             var note = Note(attempt, outcome, placement);
-            await journal.FinishMigrationAsync(id, time.GetUtcNow(), outcome, attempt.ExitCode, attempt.Stderr, placement.Host, note, CancellationToken.None)
+            await journal.FinishMigrationAsync(id, time.GetUtcNow(), outcome, attempt.ExitCode, attempt.TimedOut, attempt.Stderr, placement.Host, note,
+                CancellationToken.None)
                 .ConfigureAwait(false);
             Count(outcome, plan.Domain);
             metrics.MigrationDuration.Observe(duration.TotalSeconds);
@@ -256,12 +257,15 @@ public sealed class MigrationExecutor(
                 Log.MigrationUnresolved(logger, migration.Id, migration.Domain, placement.Description);
                 continue;
             }
-            var outcome = source is not null && target is not null ? OutcomeOf(placement, migration.Target, timedOut: false)
+            // Timed out as journaled when virsh passed its deadline (a crash mid-migration never did): a domain that
+            // stayed off the target is timed_out then, as it would have been had libvirt answered at once.
+            var outcome = source is not null && target is not null ? OutcomeOf(placement, migration.Target, migration.TimedOut)
                 : placement.Host == migration.Target ? MigrationOutcomes.Succeeded
+                : migration.TimedOut ? MigrationOutcomes.TimedOut
                 : MigrationOutcomes.Failed;
             var note = $"{(migration.Note is { } earlier ? earlier + "; " : "")}resolved from libvirt: {placement.Description}";
-            if (!await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), outcome, migration.ExitCode, migration.Stderr, placement.Host,
-                note, cancellationToken).ConfigureAwait(false))
+            if (!await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), outcome, migration.ExitCode, migration.TimedOut, migration.Stderr,
+                placement.Host, note, cancellationToken).ConfigureAwait(false))
             {
                 continue;
             }

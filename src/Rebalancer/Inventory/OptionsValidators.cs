@@ -83,6 +83,7 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         Positive("migrationTimeout", o.MigrationTimeout);
         Positive("checkInterval", o.CheckInterval);
         Positive("decisionWindow", o.DecisionWindow);
+        Positive("alertExpiry", o.AlertExpiry);
         if (o.Cooldown < TimeSpan.Zero)
         {
             errors.Add($"policy.cooldown must not be negative (got {o.Cooldown})");

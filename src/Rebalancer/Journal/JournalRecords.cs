@@ -1,12 +1,17 @@
 namespace Loadshift.Rebalancer.Journal;
 
 /// <summary>One Alertmanager notification as received (the webhook's durable receipt).</summary>
-public sealed record ReceiptRecord(long Id, DateTimeOffset ReceivedAt, string? GroupKey, string? Status, string? Receiver, int AlertCount);
+/// <param name="TruncatedAlerts">Alerts of the group Alertmanager left out of the notification (its webhook_configs
+/// max_alerts): their state is not in it.</param>
+public sealed record ReceiptRecord(long Id, DateTimeOffset ReceivedAt, string? GroupKey, string? Status, string? Receiver, int AlertCount,
+    int TruncatedAlerts);
 
 /// <param name="Stale">Fingerprints of alerts left as journaled: the notification spoke of an earlier firing.</param>
 public sealed record RecordedWebhook(long ReceiptId, IReadOnlySet<string> Stale);
 
 /// <summary>The latest state of one alert (by Alertmanager's fingerprint).</summary>
+/// <param name="Note">Why the state is not the one of the last notification: resolved by expiry (policy.alertExpiry);
+/// null while it is Alertmanager's.</param>
 public sealed record AlertRecord(
     string Fingerprint,
     string? AlertName,
@@ -16,7 +21,8 @@ public sealed record AlertRecord(
     DateTimeOffset? StartsAt,
     DateTimeOffset? EndsAt,
     DateTimeOffset FirstReceivedAt,
-    DateTimeOffset LastReceivedAt);
+    DateTimeOffset LastReceivedAt,
+    string? Note);
 
 /// <summary>An alert as the webhook hands it to the journal.</summary>
 public sealed record AlertUpdate(
@@ -52,6 +58,8 @@ public sealed record DecisionRecord(
 /// nowhere: shut off where it is defined, or on no host).</param>
 /// <param name="Placement">Where libvirt reported the domain once the migration ended.</param>
 /// <param name="Reason">The reason of the decision that started it (overloaded, return_home, drain).</param>
+/// <param name="TimedOut">virsh passed policy.migrationTimeout (then domjobabort); kept while the migration is open so
+/// that resolving it from libvirt later says timed_out, not failed, when the domain stayed off the target.</param>
 public sealed record MigrationRecord(
     long Id,
     long? DecisionId,
@@ -66,7 +74,8 @@ public sealed record MigrationRecord(
     string? Stderr,
     string? Placement,
     string? Note,
-    string? Reason);
+    string? Reason,
+    bool TimedOut);
 
 /// <summary>A domain's last successful migration and the decision behind it.</summary>
 public sealed record LastMove(string Domain, string Target, long MigrationId, DateTimeOffset? EndedAt, string? Reason, string? Detail);

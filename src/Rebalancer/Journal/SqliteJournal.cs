@@ -14,11 +14,11 @@ public sealed class SqliteJournal : IDisposable
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS webhook_receipts (
             id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, group_key TEXT, status TEXT, receiver TEXT,
-            alert_count INTEGER NOT NULL, body TEXT NOT NULL);
+            alert_count INTEGER NOT NULL, body TEXT NOT NULL, truncated_alerts INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS alerts (
             fingerprint TEXT PRIMARY KEY, alertname TEXT, host TEXT, action TEXT, status TEXT NOT NULL,
             starts_at TEXT, ends_at TEXT, first_received_at TEXT NOT NULL, last_received_at TEXT NOT NULL,
-            last_receipt_id INTEGER, labels TEXT);
+            last_receipt_id INTEGER, labels TEXT, note TEXT);
         CREATE TABLE IF NOT EXISTS decisions (
             id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, host TEXT NOT NULL, outcome TEXT NOT NULL,
             reason TEXT NOT NULL, detail TEXT NOT NULL, dry_run INTEGER NOT NULL, domain TEXT, source TEXT, target TEXT,
@@ -27,12 +27,22 @@ public sealed class SqliteJournal : IDisposable
         CREATE TABLE IF NOT EXISTS migrations (
             id INTEGER PRIMARY KEY, decision_id INTEGER REFERENCES decisions (id), domain TEXT NOT NULL,
             source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT, started_at TEXT NOT NULL, ended_at TEXT,
-            outcome TEXT NOT NULL, exit_code INTEGER, stderr TEXT, placement TEXT, note TEXT);
+            outcome TEXT NOT NULL, exit_code INTEGER, stderr TEXT, placement TEXT, note TEXT,
+            timed_out INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS migrations_domain ON migrations (domain, started_at);
         CREATE TABLE IF NOT EXISTS homes (
             domain TEXT PRIMARY KEY, home_host TEXT NOT NULL, origin TEXT NOT NULL, recorded_at TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, since TEXT NOT NULL, reason TEXT);
         """;
+
+    /// <summary>Columns added after the first release: a journal file written before them gets them at start
+    /// (CREATE TABLE IF NOT EXISTS leaves an existing table as it is).</summary>
+    private static readonly (string Table, string Column, string Definition)[] AddedColumns =
+    [
+        ("webhook_receipts", "truncated_alerts", "INTEGER NOT NULL DEFAULT 0"),
+        ("alerts", "note", "TEXT"),
+        ("migrations", "timed_out", "INTEGER NOT NULL DEFAULT 0"),
+    ];
 
     /// <summary>How long a write waits for another writer before it fails.</summary>
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
@@ -77,6 +87,20 @@ public sealed class SqliteJournal : IDisposable
             await using var schema = connection.CreateCommand();
             schema.CommandText = Schema;
             await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var (table, column, definition) in AddedColumns)
+            {
+                await using var has = connection.CreateCommand();
+                has.CommandText = "SELECT COUNT(*) FROM pragma_table_info($table) WHERE name = $column;";
+                has.Parameters.AddWithValue("$table", table);
+                has.Parameters.AddWithValue("$column", column);
+                if ((long)(await has.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 0)
+                {
+                    await using var add = connection.CreateCommand();
+                    // Names from the constant list above, never from input.
+                    add.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition};";
+                    await add.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
             return 0;
         }, cancellationToken, initializing: true).ConfigureAwait(false);
         Volatile.Write(ref initialized, 1);
@@ -85,8 +109,9 @@ public sealed class SqliteJournal : IDisposable
     /// <summary>Journals a notification and the state of its alerts. An alert whose startsAt is older than the
     /// journaled one's is left as it is (a late delivery about an earlier firing must not resolve, or reopen, the
     /// current one); it is listed in the answer's <see cref="RecordedWebhook.Stale"/>.</summary>
+    /// <param name="truncatedAlerts">Alerts of the group Alertmanager left out (webhook_configs max_alerts).</param>
     public Task<RecordedWebhook> RecordWebhookAsync(DateTimeOffset receivedAt, string? groupKey, string? status, string? receiver,
-        string body, IReadOnlyList<AlertUpdate> alerts, CancellationToken cancellationToken) =>
+        string body, int truncatedAlerts, IReadOnlyList<AlertUpdate> alerts, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -94,8 +119,8 @@ public sealed class SqliteJournal : IDisposable
             await using (var receipt = connection.CreateCommand())
             {
                 receipt.CommandText = """
-                    INSERT INTO webhook_receipts (received_at, group_key, status, receiver, alert_count, body)
-                    VALUES ($at, $groupKey, $status, $receiver, $count, $body) RETURNING id;
+                    INSERT INTO webhook_receipts (received_at, group_key, status, receiver, alert_count, body, truncated_alerts)
+                    VALUES ($at, $groupKey, $status, $receiver, $count, $body, $truncated) RETURNING id;
                     """;
                 receipt.Parameters.AddWithValue("$at", Time(receivedAt));
                 receipt.Parameters.AddWithValue("$groupKey", (object?)groupKey ?? DBNull.Value);
@@ -103,6 +128,7 @@ public sealed class SqliteJournal : IDisposable
                 receipt.Parameters.AddWithValue("$receiver", (object?)receiver ?? DBNull.Value);
                 receipt.Parameters.AddWithValue("$count", alerts.Count);
                 receipt.Parameters.AddWithValue("$body", body);
+                receipt.Parameters.AddWithValue("$truncated", truncatedAlerts);
                 receiptId = (long)(await receipt.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             }
             var stale = new HashSet<string>(StringComparer.Ordinal);
@@ -117,7 +143,7 @@ public sealed class SqliteJournal : IDisposable
                     ON CONFLICT (fingerprint) DO UPDATE SET
                         status = excluded.status, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
                         last_received_at = excluded.last_received_at, last_receipt_id = excluded.last_receipt_id,
-                        labels = excluded.labels
+                        labels = excluded.labels, note = NULL
                     WHERE excluded.starts_at IS NULL OR alerts.starts_at IS NULL OR excluded.starts_at >= alerts.starts_at;
                     """;
                 upsert.Parameters.AddWithValue("$fp", alert.Fingerprint);
@@ -139,14 +165,48 @@ public sealed class SqliteJournal : IDisposable
             return new RecordedWebhook(receiptId, stale);
         }, cancellationToken);
 
-    /// <summary>Alerts whose latest notification says firing, for the given alert name.</summary>
-    public Task<IReadOnlyList<AlertRecord>> GetFiringAlertsAsync(string alertName, CancellationToken cancellationToken) =>
+    /// <summary>Alerts whose latest notification says firing, for the given alert name, and that Alertmanager re-sent
+    /// since <paramref name="receivedSince"/> (older ones have expired: <see cref="ExpireAlertsAsync"/>).</summary>
+    public Task<IReadOnlyList<AlertRecord>> GetFiringAlertsAsync(string alertName, DateTimeOffset receivedSince, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<AlertRecord>>(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"{AlertColumns} WHERE status = 'firing' AND alertname = $name ORDER BY host, fingerprint;";
+            command.CommandText = $"{AlertColumns} WHERE status = 'firing' AND alertname = $name AND last_received_at >= $since ORDER BY host, fingerprint;";
             command.Parameters.AddWithValue("$name", alertName);
+            command.Parameters.AddWithValue("$since", Time(receivedSince));
             return await ReadAllAsync(command, ReadAlert, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Journals as resolved, with the reason in its note, every alert still firing that Alertmanager has not
+    /// re-sent for <paramref name="expiry"/> (policy.alertExpiry): Alertmanager repeats a firing alert every
+    /// repeat_interval, so its resolved notification was lost (the Rebalancer was down longer than Alertmanager
+    /// retried, or the alert was left out of a truncated notification). Returns the alerts it resolved.</summary>
+    public Task<IReadOnlyList<AlertRecord>> ExpireAlertsAsync(DateTimeOffset now, TimeSpan expiry, CancellationToken cancellationToken) =>
+        WriteAsync<IReadOnlyList<AlertRecord>>(async connection =>
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            List<AlertRecord> stale;
+            await using (var select = connection.CreateCommand())
+            {
+                select.CommandText = $"{AlertColumns} WHERE status = 'firing' AND last_received_at < $before ORDER BY fingerprint;";
+                select.Parameters.AddWithValue("$before", Time(now - expiry));
+                stale = await ReadAllAsync(select, ReadAlert, cancellationToken).ConfigureAwait(false);
+            }
+            var expired = new List<AlertRecord>(stale.Count);
+            foreach (var alert in stale)
+            {
+                var note = $"resolved by expiry at {Time(now)}: firing, but not re-sent by Alertmanager since {Time(alert.LastReceivedAt)}, " +
+                    $"longer than policy.alertExpiry ({Inventory.DurationConverter.Format(expiry)}); Alertmanager re-sends a firing alert " +
+                    "every repeat_interval, so its resolved notification was lost";
+                await using var update = connection.CreateCommand();
+                update.CommandText = "UPDATE alerts SET status = 'resolved', note = $note WHERE fingerprint = $fp AND status = 'firing';";
+                update.Parameters.AddWithValue("$fp", alert.Fingerprint);
+                update.Parameters.AddWithValue("$note", note);
+                await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                expired.Add(alert with { Status = "resolved", Note = note });
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return expired;
         }, cancellationToken);
 
     public Task<long> RecordDecisionAsync(DateTimeOffset at, Decision decision, bool dryRun, CancellationToken cancellationToken) =>
@@ -217,13 +277,14 @@ public sealed class SqliteJournal : IDisposable
         }, cancellationToken);
 
     /// <summary>Ends a running migration; false when it was no longer running (another look resolved it first).</summary>
-    public Task<bool> FinishMigrationAsync(long id, DateTimeOffset endedAt, string outcome, int? exitCode, string? stderr,
+    /// <param name="timedOut">virsh passed policy.migrationTimeout (the migration's own flag, whatever the outcome).</param>
+    public Task<bool> FinishMigrationAsync(long id, DateTimeOffset endedAt, string outcome, int? exitCode, bool timedOut, string? stderr,
         string? placement, string? note, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = """
-                UPDATE migrations SET ended_at = $at, outcome = $outcome, exit_code = $exit, stderr = $stderr,
+                UPDATE migrations SET ended_at = $at, outcome = $outcome, exit_code = $exit, timed_out = $timedOut, stderr = $stderr,
                                       placement = $placement, note = $note
                 WHERE id = $id AND outcome = 'running';
                 """;
@@ -231,20 +292,26 @@ public sealed class SqliteJournal : IDisposable
             command.Parameters.AddWithValue("$at", Time(endedAt));
             command.Parameters.AddWithValue("$outcome", outcome);
             command.Parameters.AddWithValue("$exit", (object?)exitCode ?? DBNull.Value);
+            command.Parameters.AddWithValue("$timedOut", timedOut ? 1 : 0);
             command.Parameters.AddWithValue("$stderr", stderr is null ? DBNull.Value : StderrTail(stderr));
             command.Parameters.AddWithValue("$placement", (object?)placement ?? DBNull.Value);
             command.Parameters.AddWithValue("$note", (object?)note ?? DBNull.Value);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }, cancellationToken);
 
-    /// <summary>What virsh said, for a migration that stays running until libvirt can say where the domain is.</summary>
-    public Task RecordAttemptAsync(long id, int exitCode, string stderr, string note, CancellationToken cancellationToken) =>
+    /// <summary>What virsh said, for a migration that stays running until libvirt can say where the domain is. Whether
+    /// it passed its deadline is kept, so that resolving it later says timed_out rather than failed.</summary>
+    public Task RecordAttemptAsync(long id, int exitCode, bool timedOut, string stderr, string note, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE migrations SET exit_code = $exit, stderr = $stderr, note = $note WHERE id = $id AND outcome = 'running';";
+            command.CommandText = """
+                UPDATE migrations SET exit_code = $exit, timed_out = $timedOut, stderr = $stderr, note = $note
+                WHERE id = $id AND outcome = 'running';
+                """;
             command.Parameters.AddWithValue("$id", id);
             command.Parameters.AddWithValue("$exit", exitCode);
+            command.Parameters.AddWithValue("$timedOut", timedOut ? 1 : 0);
             command.Parameters.AddWithValue("$stderr", StderrTail(stderr));
             command.Parameters.AddWithValue("$note", note);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -373,9 +440,9 @@ public sealed class SqliteJournal : IDisposable
         PageAsync($"{MigrationColumns} WHERE m.id < $before ORDER BY m.id DESC LIMIT $limit;", before, limit, ReadMigration, m => m.Id, cancellationToken);
 
     public Task<Page<ReceiptRecord>> ListReceiptsAsync(long? before, int limit, CancellationToken cancellationToken) =>
-        PageAsync("SELECT id, received_at, group_key, status, receiver, alert_count FROM webhook_receipts WHERE id < $before ORDER BY id DESC LIMIT $limit;",
+        PageAsync("SELECT id, received_at, group_key, status, receiver, alert_count, truncated_alerts FROM webhook_receipts WHERE id < $before ORDER BY id DESC LIMIT $limit;",
             before, limit,
-            r => new ReceiptRecord(r.GetInt64(0), Parse(r.GetString(1)), StringOrNull(r, 2), StringOrNull(r, 3), StringOrNull(r, 4), r.GetInt32(5)),
+            r => new ReceiptRecord(r.GetInt64(0), Parse(r.GetString(1)), StringOrNull(r, 2), StringOrNull(r, 3), StringOrNull(r, 4), r.GetInt32(5), r.GetInt32(6)),
             r => r.Id, cancellationToken);
 
     public Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(CancellationToken cancellationToken) =>
@@ -414,7 +481,7 @@ public sealed class SqliteJournal : IDisposable
     internal static string OutcomeName(DecisionOutcome outcome) => outcome == DecisionOutcome.Migrate ? "migrate" : "no_action";
 
     private const string AlertColumns =
-        "SELECT fingerprint, alertname, host, action, status, starts_at, ends_at, first_received_at, last_received_at FROM alerts";
+        "SELECT fingerprint, alertname, host, action, status, starts_at, ends_at, first_received_at, last_received_at, note FROM alerts";
 
     private const string DecisionColumns =
         "SELECT id, at, kind, host, outcome, reason, detail, dry_run, domain, source, target, domain_share, " +
@@ -423,11 +490,11 @@ public sealed class SqliteJournal : IDisposable
     /// <summary>With the reason of the decision that started the migration, so that each says why it happened.</summary>
     private const string MigrationColumns =
         "SELECT m.id, m.decision_id, m.domain, m.source, m.target, m.kind, m.started_at, m.ended_at, m.outcome, m.exit_code, " +
-        "m.stderr, m.placement, m.note, d.reason FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id";
+        "m.stderr, m.placement, m.note, d.reason, m.timed_out FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id";
 
     private static AlertRecord ReadAlert(SqliteDataReader r) => new(
         r.GetString(0), StringOrNull(r, 1), StringOrNull(r, 2), StringOrNull(r, 3), r.GetString(4),
-        ParseOrNull(r, 5), ParseOrNull(r, 6), Parse(r.GetString(7)), Parse(r.GetString(8)));
+        ParseOrNull(r, 5), ParseOrNull(r, 6), Parse(r.GetString(7)), Parse(r.GetString(8)), StringOrNull(r, 9));
 
     private static DecisionRecord ReadDecision(SqliteDataReader r) => new(
         r.GetInt64(0), Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
@@ -437,7 +504,7 @@ public sealed class SqliteJournal : IDisposable
     private static MigrationRecord ReadMigration(SqliteDataReader r) => new(
         r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), StringOrNull(r, 5),
         Parse(r.GetString(6)), ParseOrNull(r, 7), r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9), StringOrNull(r, 10),
-        StringOrNull(r, 11), StringOrNull(r, 12), StringOrNull(r, 13));
+        StringOrNull(r, 11), StringOrNull(r, 12), StringOrNull(r, 13), r.GetInt32(14) != 0);
 
     private async Task<Page<T>> PageAsync<T>(string sql, long? before, int limit, Func<SqliteDataReader, T> read, Func<T, long> id, CancellationToken cancellationToken) =>
         await ReadAsync(async connection =>

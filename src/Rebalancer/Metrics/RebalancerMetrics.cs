@@ -24,6 +24,8 @@ public sealed class RebalancerMetrics
         JournalErrors = registry.Counter("rebalancer_journal_errors_total", "Failed reads or writes of the SQLite journal.");
         WebhookRequests = registry.Counter("rebalancer_webhook_requests_total",
             "Requests to POST /api/v1/webhook by HTTP status code.", "code");
+        AlertsExpired = registry.Counter("rebalancer_alerts_expired_total",
+            "Firing alerts treated as resolved because Alertmanager had not re-sent them within policy.alertExpiry (their resolved notification was lost).");
         HostMaintenance = registry.Gauge("rebalancer_host_maintenance",
             "1 when the host is in maintenance (drained, or flagged in the inventory), else 0.", "host");
         HostReachable = registry.Gauge("rebalancer_host_reachable", "1 when libvirt on the host answered at the last check, else 0.", "host");
@@ -36,6 +38,7 @@ public sealed class RebalancerMetrics
             Migrations.Touch(result);
         }
         JournalErrors.Touch();
+        AlertsExpired.Touch();
         MigrationsInFlight.Set(0);
         DomainsAwayFromHome.Set(0);
     }
@@ -62,6 +65,8 @@ public sealed class RebalancerMetrics
     public Counter JournalErrors { get; }
 
     public Counter WebhookRequests { get; }
+
+    public Counter AlertsExpired { get; }
 
     public Gauge HostMaintenance { get; }
 

@@ -17,7 +17,8 @@ public sealed record AlertmanagerPayload(
     [property: JsonPropertyName("alerts")] IReadOnlyList<AlertmanagerAlert>? Alerts);
 
 /// <param name="Status">firing or resolved.</param>
-/// <param name="EndsAt">0001-01-01T00:00:00Z while firing with no known end.</param>
+/// <param name="EndsAt">0001-01-01T00:00:00Z for every firing alert, even when Alertmanager knows when it will end
+/// (its types.Alerts hides an end not reached yet; checked with Alertmanager 0.25): no use for expiring one.</param>
 public sealed record AlertmanagerAlert(
     [property: JsonPropertyName("status")] string? Status,
     [property: JsonPropertyName("labels")] IReadOnlyDictionary<string, string>? Labels,
@@ -31,7 +32,9 @@ public sealed record AlertmanagerAlert(
 /// <param name="Relevant">Alerts the Rebalancer acts on (the configured alert name with action="rebalance" and a host
 /// from the inventory) whose state the notification changed; the others are journaled and ignored.</param>
 /// <param name="Stale">Alerts the journal knows from a later firing (their startsAt is older): their state stays.</param>
-public sealed record WebhookReceipt(long ReceiptId, int Alerts, int Relevant, int Stale);
+/// <param name="TruncatedAlerts">Alerts of the group Alertmanager left out (its webhook_configs max_alerts), as it said
+/// in the payload: their state is not in this notification.</param>
+public sealed record WebhookReceipt(long ReceiptId, int Alerts, int Relevant, int Stale, int TruncatedAlerts);
 
 [JsonSerializable(typeof(AlertmanagerPayload))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]

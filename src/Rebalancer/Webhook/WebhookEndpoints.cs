@@ -77,6 +77,11 @@ internal static class WebhookEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unsupported payload version",
                 detail: $"Expected Alertmanager webhook payload version \"4\", got {(payload.Version is null ? "none" : $"\"{payload.Version}\"")}.");
         }
+        if (payload.TruncatedAlerts < 0)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid payload",
+                detail: $"truncatedAlerts counts the alerts Alertmanager left out; it cannot be {payload.TruncatedAlerts}.");
+        }
         var alerts = payload.Alerts ?? [];
         // JSON null in the list is no alert (it would otherwise fail below as a 500, which Alertmanager retries forever).
         if (alerts.Any(a => a is null || string.IsNullOrEmpty(a.Fingerprint) || a.Status is not ("firing" or "resolved")))
@@ -100,7 +105,7 @@ internal static class WebhookEndpoints
         try
         {
             recorded = await journal.RecordWebhookAsync(time.GetUtcNow(), payload.GroupKey, payload.Status, payload.Receiver,
-                System.Text.Encoding.UTF8.GetString(body), updates, cancellationToken).ConfigureAwait(false);
+                System.Text.Encoding.UTF8.GetString(body), payload.TruncatedAlerts, updates, cancellationToken).ConfigureAwait(false);
         }
         catch (JournalException e)
         {
@@ -125,11 +130,17 @@ internal static class WebhookEndpoints
             }
         }
         Log.WebhookReceived(logger, recorded.ReceiptId, payload.Status ?? "", alerts.Count, relevant, payload.GroupKey ?? "");
+        if (payload.TruncatedAlerts > 0)
+        {
+            // Alerts left out are neither firing nor resolved here; one whose resolved was left out expires (policy.alertExpiry).
+            Log.AlertsTruncated(logger, recorded.ReceiptId, payload.TruncatedAlerts, payload.GroupKey ?? "");
+        }
         if (relevant > 0)
         {
             signal.Wake();
         }
-        return TypedResults.Accepted((string?)null, new WebhookReceipt(recorded.ReceiptId, alerts.Count, relevant, recorded.Stale.Count));
+        return TypedResults.Accepted((string?)null, new WebhookReceipt(recorded.ReceiptId, alerts.Count, relevant, recorded.Stale.Count,
+            payload.TruncatedAlerts));
     }
 
     /// <summary>The alert the Rebalancer acts on: policy.alertName with action="rebalance" on an inventory host.</summary>

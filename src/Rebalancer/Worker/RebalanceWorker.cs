@@ -88,6 +88,7 @@ public sealed class RebalanceWorker(
         try
         {
             await executor.ResolveOpenMigrationsAsync(cancellationToken).ConfigureAwait(false);
+            await ExpireAlertsAsync(cancellationToken).ConfigureAwait(false);
             await PruneAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
             var input = await BuildInputAsync(snapshot, cancellationToken).ConfigureAwait(false);
@@ -106,6 +107,17 @@ public sealed class RebalanceWorker(
         finally
         {
             passGate.Release();
+        }
+    }
+
+    /// <summary>Journals as resolved, logs and counts the firing alerts Alertmanager stopped re-sending
+    /// (policy.alertExpiry). <see cref="FiringHostsAsync"/> leaves them out already; this says so in the journal.</summary>
+    private async Task ExpireAlertsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var alert in await journal.ExpireAlertsAsync(time.GetUtcNow(), policy.AlertExpiry, cancellationToken).ConfigureAwait(false))
+        {
+            metrics.AlertsExpired.Inc();
+            Log.AlertExpired(logger, alert.AlertName ?? "", alert.Host ?? "", alert.Fingerprint, alert.LastReceivedAt, policy.AlertExpiry.TotalSeconds);
         }
     }
 
@@ -135,10 +147,11 @@ public sealed class RebalanceWorker(
         return decisions;
     }
 
-    /// <summary>Hosts whose HypervisorCpuHigh (action="rebalance") fires according to the journal.</summary>
+    /// <summary>Hosts whose HypervisorCpuHigh (action="rebalance") fires according to the journal, re-sent by
+    /// Alertmanager within policy.alertExpiry.</summary>
     public async Task<IReadOnlyList<string>> FiringHostsAsync(CancellationToken cancellationToken)
     {
-        var alerts = await journal.GetFiringAlertsAsync(policy.AlertName, cancellationToken).ConfigureAwait(false);
+        var alerts = await journal.GetFiringAlertsAsync(policy.AlertName, time.GetUtcNow() - policy.AlertExpiry, cancellationToken).ConfigureAwait(false);
         return [.. alerts
             .Where(a => WebhookEndpoints.IsRelevant(a.AlertName, a.Action, a.Host, policy, inventory))
             .Select(a => a.Host!)

@@ -28,6 +28,14 @@ public sealed class MigrationExecutorTests : IDisposable
         return (components, result);
     }
 
+    /// <summary>The deadline falls in the switch-over: paused on the target, still running on the source.</summary>
+    private void TimeOutInTheSwitchOver() =>
+        hypervisor.FailWith = domain =>
+        {
+            hypervisor.Presences[("hv2", domain)] = new DomainPresence(true, "paused");
+            return new MigrationAttempt("virsh migrate", -1, "error: operation aborted: migration job", TimeSpan.FromMinutes(3), TimedOut: true, Aborted: true);
+        };
+
     [Fact]
     public async Task A_verified_move_is_succeeded_journaled_and_counted()
     {
@@ -86,12 +94,7 @@ public sealed class MigrationExecutorTests : IDisposable
     [Fact]
     public async Task A_timeout_while_the_domain_runs_on_both_hosts_stays_open_until_libvirt_shows_where_it_went()
     {
-        hypervisor.FailWith = domain =>
-        {
-            // The deadline fell in the switch-over: paused on the target, still running on the source.
-            hypervisor.Presences[("hv2", domain)] = new DomainPresence(true, "paused");
-            return new MigrationAttempt("virsh migrate", -1, "error: operation aborted: migration job", TimeSpan.FromMinutes(3), TimedOut: true, Aborted: true);
-        };
+        TimeOutInTheSwitchOver();
 
         var (components, result) = await RunAsync();
 
@@ -110,6 +113,27 @@ public sealed class MigrationExecutorTests : IDisposable
         Assert.Equal((MigrationOutcomes.Succeeded, "hv2", -1), (resolved.Outcome, resolved.Placement, resolved.ExitCode));
         Assert.Equal(1, components.Metrics.Migrations.Value("succeeded"));
         Assert.Equal(1, components.Metrics.DomainMigrations.Value("vm1"));
+    }
+
+    [Fact]
+    public async Task A_timeout_left_open_and_resolved_later_with_the_domain_on_the_source_is_timed_out_across_a_restart()
+    {
+        TimeOutInTheSwitchOver();
+        var (before, result) = await RunAsync();
+        Assert.Equal(MigrationOutcomes.Running, result.Outcome);
+        Assert.True(Assert.Single(await before.Journal.GetRunningMigrationsAsync(CancellationToken.None)).TimedOut);
+
+        // The abort wins: libvirt drops the incoming side, the domain stays on the source. The process restarted meanwhile.
+        SqliteConnection.ClearAllPools();
+        hypervisor.Presences.Clear();
+        var after = new Components(directory.File("journal.db"), hypervisor);
+        await after.Journal.InitializeAsync(CancellationToken.None);
+        Assert.Equal(1, await after.Executor.ResolveOpenMigrationsAsync(CancellationToken.None));
+
+        var resolved = (await after.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
+        Assert.Equal((MigrationOutcomes.TimedOut, "hv1", true), (resolved.Outcome, resolved.Placement, resolved.TimedOut));
+        Assert.Contains("resolved from libvirt", resolved.Note, StringComparison.Ordinal);
+        Assert.Equal((1, 0), (after.Metrics.Migrations.Value("timed_out"), after.Metrics.Migrations.Value("failed")));
     }
 
     [Fact]

@@ -187,6 +187,41 @@ public sealed class JournalRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_journal_written_before_the_later_columns_gets_them_and_keeps_its_rows()
+    {
+        // The tables as the first release wrote them, with a migration left open and an alert firing.
+        using (var old = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE webhook_receipts (id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, group_key TEXT, status TEXT, receiver TEXT,
+                    alert_count INTEGER NOT NULL, body TEXT NOT NULL);
+                CREATE TABLE alerts (fingerprint TEXT PRIMARY KEY, alertname TEXT, host TEXT, action TEXT, status TEXT NOT NULL,
+                    starts_at TEXT, ends_at TEXT, first_received_at TEXT NOT NULL, last_received_at TEXT NOT NULL, last_receipt_id INTEGER, labels TEXT);
+                CREATE TABLE migrations (id INTEGER PRIMARY KEY, decision_id INTEGER, domain TEXT NOT NULL, source TEXT NOT NULL,
+                    target TEXT NOT NULL, kind TEXT, started_at TEXT NOT NULL, ended_at TEXT, outcome TEXT NOT NULL, exit_code INTEGER,
+                    stderr TEXT, placement TEXT, note TEXT);
+                INSERT INTO webhook_receipts VALUES (1, '2026-11-22T02:00:00.0000000Z', 'g', 'firing', 'rebalancer', 1, '{}');
+                INSERT INTO alerts VALUES ('fp', 'HypervisorCpuHigh', 'hv1', 'rebalance', 'firing', '2026-11-22T02:00:00.0000000Z', NULL,
+                    '2026-11-22T02:00:00.0000000Z', '2026-11-22T02:00:00.0000000Z', 1, '{}');
+                INSERT INTO migrations (id, domain, source, target, started_at, outcome) VALUES (7, 'vm2', 'hv1', 'hv2', '2026-11-22T02:00:01.0000000Z', 'running');
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        var journal = new Components(DbPath, hypervisor).Journal;
+        await journal.InitializeAsync(CancellationToken.None);
+        await journal.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal((7, false), (await journal.GetRunningMigrationsAsync(CancellationToken.None)).Select(m => ((int)m.Id, m.TimedOut)).Single());
+        Assert.Equal(0, (await journal.ListReceiptsAsync(null, 1, CancellationToken.None)).Items.Single().TruncatedAlerts);
+        var expired = Assert.Single(await journal.ExpireAlertsAsync(new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero), TimeSpan.FromMinutes(20), CancellationToken.None));
+        Assert.Equal("resolved", (await journal.ListAlertsAsync(CancellationToken.None)).Single().Status);
+        Assert.Contains("policy.alertExpiry", expired.Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_transaction_open_at_the_crash_leaves_nothing_behind()
     {
         var journal = new Components(DbPath, hypervisor).Journal;
@@ -331,12 +366,12 @@ public sealed class JournalRetentionTests : IDisposable
         await journal.InitializeAsync(CancellationToken.None);
         var old = DateTimeOffset.UtcNow.AddDays(-40);
         var alert = new AlertUpdate("fp", "HypervisorCpuHigh", "hv1", "rebalance", "firing", old, null, "{}");
-        await journal.RecordWebhookAsync(old, "g", "firing", "rebalancer", "{}", [alert], CancellationToken.None);
-        await journal.RecordWebhookAsync(DateTimeOffset.UtcNow, "g", "firing", "rebalancer", "{}", [alert], CancellationToken.None);
+        await journal.RecordWebhookAsync(old, "g", "firing", "rebalancer", "{}", 0, [alert], CancellationToken.None);
+        await journal.RecordWebhookAsync(DateTimeOffset.UtcNow, "g", "firing", "rebalancer", "{}", 0, [alert], CancellationToken.None);
 
         Assert.Equal(1, await journal.PruneReceiptsAsync(DateTimeOffset.UtcNow.AddDays(-30), CancellationToken.None));
 
         Assert.Single((await journal.ListReceiptsAsync(null, 10, CancellationToken.None)).Items);
-        Assert.Single(await journal.GetFiringAlertsAsync("HypervisorCpuHigh", CancellationToken.None));
+        Assert.Single(await journal.GetFiringAlertsAsync("HypervisorCpuHigh", DateTimeOffset.UtcNow.AddDays(-1), CancellationToken.None));
     }
 }

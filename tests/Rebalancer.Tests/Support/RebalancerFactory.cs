@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Loadshift.Rebalancer.Tests.Support;
 
@@ -38,6 +39,12 @@ public sealed class RebalancerFactory : WebApplicationFactory<Program>
 
     /// <summary>Extra configuration keys (e.g. policy:dryRun) set before the host starts.</summary>
     public Dictionary<string, string?> Settings { get; } = [];
+
+    /// <summary>A clock the test moves, set before the host starts; the system clock otherwise.</summary>
+    public TimeProvider? Time { get; set; }
+
+    /// <summary>Every log line the service writes, to check the warnings it owes the operator.</summary>
+    public LogSink Logs { get; } = new();
 
     public HttpClient CreateAuthorizedClient()
     {
@@ -78,10 +85,16 @@ public sealed class RebalancerFactory : WebApplicationFactory<Program>
             configuration.Add(new YamlConfigurationSource(inventory));
             configuration.AddInMemoryCollection(Settings);
         });
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<IHypervisor>(Hypervisor);
             services.AddSingleton<IMetricsSource>(Metrics);
+            // Time only when a test moves it (expiries measured in minutes); the timers still run on the system's.
+            if (Time is { } time)
+            {
+                services.AddSingleton(time);
+            }
         });
     }
 

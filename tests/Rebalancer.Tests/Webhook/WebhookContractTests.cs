@@ -15,7 +15,7 @@ public sealed class WebhookContractTests : IDisposable
 
     public void Dispose() => factory.Dispose();
 
-    private static StringContent Payload(string name) =>
+    internal static StringContent Payload(string name) =>
         new(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", name)), Encoding.UTF8, "application/json");
 
     [Fact]
@@ -58,6 +58,7 @@ public sealed class WebhookContractTests : IDisposable
     [InlineData("""[]""", "Malformed JSON")]
     [InlineData("", "Malformed JSON")]
     [InlineData("""{"version":"4","alerts":[{"status":"firing","fingerprint":"a","startsAt":"yesterday"}]}""", "Malformed JSON")]
+    [InlineData("""{"version":"4","truncatedAlerts":-1,"alerts":[]}""", "Invalid payload")]
     public async Task Malformed_notifications_are_400_and_journal_nothing(string body, string title)
     {
         using var client = factory.CreateAuthorizedClient();
@@ -198,6 +199,30 @@ public sealed class WebhookContractTests : IDisposable
         Assert.Equal("firing", alert.GetProperty("status").GetString());
         Assert.StartsWith("2026-11-22T03:00:00", alert.GetProperty("startsAt").GetString(), StringComparison.Ordinal);
         Assert.Equal(2, (await JournalAsync(client, "receipts")).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_notification_alertmanager_truncated_is_taken_and_says_so_in_the_answer_the_journal_and_a_warning()
+    {
+        using var client = factory.CreateAuthorizedClient();
+
+        // Captured from Alertmanager 0.25 with webhook_configs max_alerts: 1 and two alerts in the group.
+        using var response = await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("max-alerts-truncated-hv1.json"));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using var receipt = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal((1, 1), (receipt.RootElement.GetProperty("relevant").GetInt32(), receipt.RootElement.GetProperty("truncatedAlerts").GetInt32()));
+        var journaled = (await JournalAsync(client, "receipts")).GetProperty("items").EnumerateArray().Single();
+        Assert.Equal(1, journaled.GetProperty("truncatedAlerts").GetInt32());
+        var warning = Assert.Single(factory.Logs.Lines, l => l.EventId == 104);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("left 1 alert(s) of group {}:{alertname=\"HypervisorCpuHigh\", host=\"hv1\"} out", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("max_alerts", warning.Message, StringComparison.Ordinal);
+
+        // A complete one: nothing to warn about.
+        (await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), Payload("firing-hv1.json"))).Dispose();
+        Assert.Single(factory.Logs.Lines, l => l.EventId == 104);
+        Assert.Equal(0, (await JournalAsync(client, "receipts")).GetProperty("items")[0].GetProperty("truncatedAlerts").GetInt32());
     }
 
     [Fact]
