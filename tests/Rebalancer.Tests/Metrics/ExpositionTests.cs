@@ -54,6 +54,8 @@ public sealed class ExpositionTests
         }
         Assert.Contains("rebalancer_migrations_total{result=\"timed_out\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rebalancer_journal_errors_total 0", text, StringComparison.Ordinal);
+        // At 0 from the start, so that increase() sees the first expired alert.
+        Assert.Contains("rebalancer_alerts_expired_total 0", text, StringComparison.Ordinal);
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", MetricsRegistry.ContentType);
     }
 
