@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace Loadshift.Exporter;
 
@@ -168,6 +169,14 @@ internal sealed record ExporterOptions
         if (!IPAddress.TryParse(bracketed ? host[1..^1] : host, out var ip))
         {
             throw new ArgumentException($"flag --web.listen-address: '{host}' is not an IP address");
+        }
+
+        // "::1:8080" could be read more than one way; node_exporter (Go's net) asks for brackets, and so does this.
+        if (bracketed != (ip.AddressFamily == AddressFamily.InterNetworkV6))
+        {
+            throw new ArgumentException(bracketed
+                ? $"flag --web.listen-address: '{host}' is an IPv4 address: write it without brackets"
+                : $"flag --web.listen-address: '{address}': write an IPv6 address in brackets, as [{host}]:{port}");
         }
 
         return new IPEndPoint(ip, port);

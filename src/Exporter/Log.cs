@@ -7,9 +7,24 @@ internal static partial class Log
         Message = "loadshift-exporter {Version} listening on {Address}; procfs {Procfs}, libvirt {Uri}, collectors {Collectors}")]
     public static partial void Started(ILogger logger, string version, string address, string procfs, string uri, string collectors);
 
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopping on {Signal}")]
+    public static partial void Stopping(ILogger logger, string signal);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "stopped")]
+    public static partial void Stopped(ILogger logger);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "libvirt at {Uri} gave no domain stats: {Reason}")]
     public static partial void LibvirtDown(ILogger logger, string uri, string reason);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "collector {Collector} failed: {Reason}")]
     public static partial void CollectorFailed(ILogger logger, string collector, string reason);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "{Method} {Path} failed: {Reason}")]
+    public static partial void RequestFailed(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Debug, Message = "request refused with {Status}: {Reason}")]
+    public static partial void RequestRefused(ILogger logger, int status, string reason);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "accepting a connection failed: {Reason}")]
+    public static partial void AcceptFailed(ILogger logger, string reason);
 }

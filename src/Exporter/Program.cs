@@ -1,9 +1,8 @@
-using System.IO.Compression;
+using System.Runtime.InteropServices;
 using Loadshift.Exporter;
 using Loadshift.Exporter.Collectors;
-using Loadshift.Exporter.Libvirt;
+using Loadshift.Exporter.Http;
 using Loadshift.Exporter.Scraping;
-using Microsoft.AspNetCore.ResponseCompression;
 
 ExporterOptions options;
 try
@@ -28,29 +27,41 @@ if (options.ShowVersion)
     return 0;
 }
 
-// The exporter's own flags are parsed above; ASP.NET Core gets none of them.
-var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(ExporterOptions.ParseListenAddress(options.ListenAddress)));
-builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
-builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-builder.Services.AddSingleton(options);
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddCollectors(options);
-builder.Services.AddResponseCompression(compression =>
-{
-    compression.MimeTypes = ["text/plain"];
-    compression.Providers.Add<GzipCompressionProvider>();
-});
-builder.Services.Configure<GzipCompressionProviderOptions>(gzip => gzip.Level = CompressionLevel.Fastest);
+using var logs = new ConsoleLog();
+var logger = logs.CreateLogger("loadshift-exporter");
+var scraper = CollectorRegistration.CreateScraper(options, logs, TimeProvider.System, out var libvirt);
+using var libvirtConnection = libvirt;
+var endpoints = new MetricsEndpoints(scraper, options);
 
-var app = builder.Build();
-app.UseResponseCompression();
-app.MapMetrics(options);
+HttpServer server;
+try
+{
+    server = HttpServer.Listen(ExporterOptions.ParseListenAddress(options.ListenAddress), new HttpLimits(), endpoints.HandleAsync, logger);
+}
+catch (ListenException e)
+{
+    await Console.Error.WriteLineAsync($"loadshift-exporter: {e.Message}");
+    return 1;
+}
+
+using var stopping = new CancellationTokenSource();
+void Stop(PosixSignalContext signal)
+{
+    signal.Cancel = true; // stop here, below, rather than have the runtime end the process
+    Log.Stopping(logger, signal.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT");
+    stopping.Cancel();
+}
+
+// SIGTERM from systemd, SIGINT from a terminal.
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
 var enabled = string.Join(",", ExporterOptions.CollectorNames.Where(c => !options.DisabledCollectors.Contains(c)));
-Log.Started(app.Logger, Scraper.Version, options.ListenAddress, options.Procfs, options.LibvirtUri, enabled);
-await app.RunAsync();
-return 0;
+Log.Started(logger, Scraper.Version, options.ListenAddress, options.Procfs, options.LibvirtUri, enabled);
+using (server)
+{
+    await server.RunAsync(stopping.Token);
+}
 
-/// <summary>The entry point, named so that tests can host it with WebApplicationFactory.</summary>
-public partial class Program;
+Log.Stopped(logger);
+return 0;

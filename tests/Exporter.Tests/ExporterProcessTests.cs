@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Text;
 
 namespace Loadshift.Exporter.Tests;
 
@@ -10,6 +11,7 @@ namespace Loadshift.Exporter.Tests;
 internal sealed class ExporterProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly StringBuilder _output = new();
 
     private ExporterProcess(Process process, int port)
     {
@@ -18,6 +20,20 @@ internal sealed class ExporterProcess : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    public Process Process => _process;
+
+    /// <summary>What it wrote to standard output and error so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
 
     public Uri MetricsUri => new($"http://127.0.0.1:{Port}/metrics");
 
@@ -42,11 +58,11 @@ internal sealed class ExporterProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var exporter = new ExporterProcess(process, port);
+        process.OutputDataReceived += (_, e) => exporter.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => exporter.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var exporter = new ExporterProcess(process, port);
         using var http = new HttpClient();
         for (var i = 0; i < 100; i++)
         {
@@ -76,6 +92,17 @@ internal sealed class ExporterProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
     }
 }
 
@@ -151,5 +178,42 @@ public class ExporterProcessTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("unknown flag --web.listen-adress=:1", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("usage: loadshift-exporter", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sigterm_stops_the_exporter_cleanly_as_systemd_asks()
+    {
+        await using var exporter = await ExporterProcess.StartAsync("--no-collector.libvirt");
+        using var http = new HttpClient();
+        Assert.Equal("ok\n", await http.GetStringAsync(new Uri($"http://127.0.0.1:{exporter.Port}/healthz")));
+
+        await Tool.RunAsync("kill", ["-TERM", exporter.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await exporter.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0, exporter.Process.ExitCode);
+        Assert.Contains("info: loadshift-exporter[2] stopping on SIGTERM", exporter.Output, StringComparison.Ordinal);
+        Assert.Contains("info: loadshift-exporter[3] stopped", exporter.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_start_is_logged_as_before()
+    {
+        await using var exporter = await ExporterProcess.StartAsync("--no-collector.libvirt");
+
+        Assert.StartsWith($"info: loadshift-exporter[1] loadshift-exporter {Scraping.Scraper.Version} listening on 127.0.0.1:{exporter.Port}; procfs /proc, libvirt qemu:///system, collectors cpu,meminfo,loadavg\n",
+            exporter.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_port_in_use_stops_the_program_with_a_message_naming_it()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var result = await Tool.RunAsync("dotnet", [ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", "--no-collector.libvirt"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"loadshift-exporter: cannot listen on 127.0.0.1:{port}: the port is in use (another exporter, or another program, listens on it)\n", result.Stderr);
     }
 }

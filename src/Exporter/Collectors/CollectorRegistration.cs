@@ -6,28 +6,25 @@ namespace Loadshift.Exporter.Collectors;
 
 internal static class CollectorRegistration
 {
-    /// <summary>The one list of collectors, shortened by --no-collector.NAME.</summary>
-    public static IServiceCollection AddCollectors(this IServiceCollection services, ExporterOptions options)
+    /// <summary>The one list of collectors, shortened by --no-collector.NAME, behind the scraper that runs them;
+    /// <paramref name="libvirt"/> is the libvirt connection to close at the end, if the collector is on.</summary>
+    public static Scraper CreateScraper(ExporterOptions options, ILoggerFactory logs, TimeProvider time, out IDisposable? libvirt)
     {
-        services.AddSingleton<IDomainStatsSource>(_ => new LibvirtStatsSource(options.LibvirtUri));
-        services.AddSingleton(provider =>
+        libvirt = null;
+        var all = new List<ICollector>
         {
-            var all = new List<ICollector>
-            {
-                new CpuCollector(options.Procfs, ClockTicks.UserHz),
-                new MemoryCollector(options.Procfs),
-                new LoadCollector(options.Procfs),
-            };
-            if (!options.DisabledCollectors.Contains("libvirt"))
-            {
-                all.Add(new LibvirtCollector(
-                    provider.GetRequiredService<IDomainStatsSource>(), options.LibvirtUri,
-                    provider.GetRequiredService<ILogger<LibvirtCollector>>()));
-            }
+            new CpuCollector(options.Procfs, ClockTicks.UserHz),
+            new MemoryCollector(options.Procfs),
+            new LoadCollector(options.Procfs),
+        };
+        if (!options.DisabledCollectors.Contains("libvirt"))
+        {
+            var source = new LibvirtStatsSource(options.LibvirtUri);
+            libvirt = source;
+            all.Add(new LibvirtCollector(source, options.LibvirtUri, new Logger<LibvirtCollector>(logs)));
+        }
 
-            IReadOnlyList<ICollector> enabled = [.. all.Where(c => !options.DisabledCollectors.Contains(c.Name))];
-            return new Scraper(enabled, provider.GetRequiredService<ILogger<Scraper>>(), provider.GetRequiredService<TimeProvider>());
-        });
-        return services;
+        IReadOnlyList<ICollector> enabled = [.. all.Where(c => !options.DisabledCollectors.Contains(c.Name))];
+        return new Scraper(enabled, new Logger<Scraper>(logs), time);
     }
 }
