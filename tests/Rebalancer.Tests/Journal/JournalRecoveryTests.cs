@@ -139,6 +139,22 @@ public sealed class JournalRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_timed_out_migration_to_a_host_taken_out_of_the_inventory_stays_timed_out()
+    {
+        var before = new Components(DbPath, hypervisor);
+        await before.Journal.InitializeAsync(CancellationToken.None);
+        var id = await before.Journal.StartMigrationAsync(DateTimeOffset.UtcNow, null, DecisionKind.Relief, Plan with { Target = "hv9" }, CancellationToken.None);
+        await before.Journal.RecordAttemptAsync(id, -1, timedOut: true, "", "virsh timed out (domjobabort sent); placement unclear", CancellationToken.None);
+        SqliteConnection.ClearAllPools();
+        hypervisor.Place("vm2", "hv1");
+
+        var (after, migration) = await RestartAsync(id);
+
+        Assert.Equal((MigrationOutcomes.TimedOut, "hv1", true), (migration.Outcome, migration.Placement, migration.TimedOut));
+        Assert.Equal(1, after.Metrics.Migrations.Value("timed_out"));
+    }
+
+    [Fact]
     public async Task A_domain_no_host_has_is_journaled_as_interrupted_and_counted()
     {
         var id = await CrashMidMigrationAsync();
