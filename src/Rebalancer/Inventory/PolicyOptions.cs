@@ -50,9 +50,9 @@ public sealed class PolicyOptions
     /// <summary>A firing alert that Alertmanager has not re-sent for this long is treated as resolved (journaled so,
     /// with the reason). Alertmanager re-sends a still-firing alert at the first group_interval after each
     /// repeat_interval (5m and 1m on the Rebalancer's route in alertmanager/alertmanager.yml: at most 6m apart), so 20m
-    /// outlasts two lost repeats; an alert not heard of for longer has lost its resolved notification (the Rebalancer
-    /// was down longer than Alertmanager retried, or the notification was truncated). Its endsAt cannot tell:
-    /// Alertmanager sends 0001-01-01T00:00:00Z for every firing alert.</summary>
+    /// outlasts two lost repeats; an alert not heard of for longer has lost its resolved notification (Alertmanager
+    /// dropped it undelivered: restarted while the Rebalancer was down, a silence, a truncated notification). Its endsAt
+    /// cannot tell: Alertmanager sends 0001-01-01T00:00:00Z for every firing alert.</summary>
     public TimeSpan AlertExpiry { get; set; } = TimeSpan.FromMinutes(20);
 
     /// <summary>Do everything but migrate. <c>--dry-run</c> on the command line sets it too.</summary>

@@ -179,8 +179,8 @@ public sealed class SqliteJournal : IDisposable
 
     /// <summary>Journals as resolved, with the reason in its note, every alert still firing that Alertmanager has not
     /// re-sent for <paramref name="expiry"/> (policy.alertExpiry): Alertmanager repeats a firing alert every
-    /// repeat_interval, so its resolved notification was lost (the Rebalancer was down longer than Alertmanager
-    /// retried, or the alert was left out of a truncated notification). Returns the alerts it resolved.</summary>
+    /// repeat_interval, so its resolved notification was lost (Alertmanager dropped it undelivered: restarted while the
+    /// Rebalancer was down, a silence, a truncated notification). Returns the alerts it resolved.</summary>
     public Task<IReadOnlyList<AlertRecord>> ExpireAlertsAsync(DateTimeOffset now, TimeSpan expiry, CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<AlertRecord>>(async connection =>
         {

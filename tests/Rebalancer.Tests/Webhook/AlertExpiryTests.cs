@@ -7,8 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Loadshift.Rebalancer.Tests.Webhook;
 
-/// <summary>A firing alert whose resolved notification never arrives (the Rebalancer was down longer than Alertmanager
-/// retried) must not keep its host overloaded forever: Alertmanager re-sends a firing alert every repeat_interval, so one
+/// <summary>A firing alert whose resolved notification never arrives (Alertmanager restarted while the Rebalancer was
+/// down, and dropped it undelivered) must not keep its host overloaded forever: Alertmanager re-sends a firing alert every repeat_interval, so one
 /// not re-sent within policy.alertExpiry is resolved by expiry, with the reason in the journal.</summary>
 public sealed class AlertExpiryTests : IDisposable
 {
@@ -44,7 +44,7 @@ public sealed class AlertExpiryTests : IDisposable
         Assert.True(await FiringAsync(client, "hv1"));
         Assert.Equal("firing", (await AlertAsync(client)).GetProperty("status").GetString());
 
-        // Past it: the resolved notification was lost (the Rebalancer was down while Alertmanager gave up on it).
+        // Past it: the resolved notification was lost (Alertmanager dropped it while the Rebalancer was down).
         clock.Advance(TimeSpan.FromMinutes(2));
         Assert.False(await FiringAsync(client, "hv1"));
         await PassAsync();
