@@ -34,6 +34,10 @@ public sealed class RebalanceWorker(
     private readonly List<Task> migrations = [];
     private DateTimeOffset prunedAt = DateTimeOffset.MinValue;
 
+    /// <summary>Since when this process can hear Alertmanager: a Rebalancer that was down heard no repeats, and
+    /// Alertmanager sends what it holds within a group_interval once it is back.</summary>
+    private readonly DateTimeOffset listeningSince = time.GetUtcNow();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         Log.WorkerStarted(logger, policy.DryRun, policy.CheckInterval.TotalSeconds);
@@ -114,11 +118,23 @@ public sealed class RebalanceWorker(
     /// (policy.alertExpiry). <see cref="FiringHostsAsync"/> leaves them out already; this says so in the journal.</summary>
     private async Task ExpireAlertsAsync(CancellationToken cancellationToken)
     {
+        if (ExpiryCutoff() == DateTimeOffset.MinValue)
+        {
+            return;
+        }
         foreach (var alert in await journal.ExpireAlertsAsync(time.GetUtcNow(), policy.AlertExpiry, cancellationToken).ConfigureAwait(false))
         {
             metrics.AlertsExpired.Inc();
             Log.AlertExpired(logger, alert.AlertName ?? "", alert.Host ?? "", alert.Fingerprint, alert.LastReceivedAt, policy.AlertExpiry.TotalSeconds);
         }
+    }
+
+    /// <summary>A firing alert last received before this has expired: policy.alertExpiry ago, once this process has
+    /// listened that long (before, none has).</summary>
+    private DateTimeOffset ExpiryCutoff()
+    {
+        var cutoff = time.GetUtcNow() - policy.AlertExpiry;
+        return cutoff < listeningSince ? DateTimeOffset.MinValue : cutoff;
     }
 
     private async Task PruneAsync(CancellationToken cancellationToken)
@@ -151,7 +167,7 @@ public sealed class RebalanceWorker(
     /// Alertmanager within policy.alertExpiry.</summary>
     public async Task<IReadOnlyList<string>> FiringHostsAsync(CancellationToken cancellationToken)
     {
-        var alerts = await journal.GetFiringAlertsAsync(policy.AlertName, time.GetUtcNow() - policy.AlertExpiry, cancellationToken).ConfigureAwait(false);
+        var alerts = await journal.GetFiringAlertsAsync(policy.AlertName, ExpiryCutoff(), cancellationToken).ConfigureAwait(false);
         return [.. alerts
             .Where(a => WebhookEndpoints.IsRelevant(a.AlertName, a.Action, a.Host, policy, inventory))
             .Select(a => a.Host!)

@@ -90,6 +90,30 @@ public sealed class AlertExpiryTests : IDisposable
         Assert.Contains("\nrebalancer_alerts_expired_total 1\n", await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task After_a_restart_the_expiry_counts_from_the_start_so_alertmanager_can_send_what_it_holds_first()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 11, 22, 4, 0, 0, TimeSpan.Zero));
+        // The last process heard the alert fire two hours ago, then was down.
+        var before = new Components(factory.JournalPath, factory.Hypervisor);
+        await before.Journal.InitializeAsync(CancellationToken.None);
+        await before.Journal.RecordWebhookAsync(clock.GetUtcNow().AddHours(-2), "g", "firing", "rebalancer", "{}", 0,
+            [new("5c0a1f0e8a0b7d34", "HypervisorCpuHigh", "hv1", "rebalance", "firing", clock.GetUtcNow().AddHours(-2), null, "{}")], CancellationToken.None);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        factory.Time = clock;
+        factory.Metrics.Set(new() { ["hv1"] = 0.60, ["hv2"] = 0.10, ["hv3"] = 0.10 }, new() { [("hv1", "vm1")] = 0.2 });
+        using var client = factory.CreateAuthorizedClient();
+
+        // Just back: Alertmanager has not had its group_interval to send the resolved (or the repeat) it holds.
+        await PassAsync();
+        Assert.True(await FiringAsync(client, "hv1"));
+
+        clock.Advance(TimeSpan.FromMinutes(21));
+        await PassAsync();
+        Assert.False(await FiringAsync(client, "hv1"));
+        Assert.Contains("not re-sent by Alertmanager since 2026-11-22T02:00:00", (await AlertAsync(client)).GetProperty("note").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0s")]
     [InlineData("-00:05:00")]
