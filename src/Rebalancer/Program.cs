@@ -30,6 +30,7 @@ try
     app = builder.Build();
     app.ValidateConfiguration();
 
+    app.UseWebhookRequestCounting();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.MapHealth();

@@ -114,12 +114,19 @@ internal static partial class RebalancerServices
         services.ConfigureHttpJsonOptions(o =>
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower)));
 
+    public const string ApiPrefix = "/api/v1";
+
+    /// <summary>Counts the webhook's answers by status code; called before UseExceptionHandler, to count its answers too.</summary>
+    public static WebApplication UseWebhookRequestCounting(this WebApplication app)
+    {
+        app.UseWebhookRequestCounting(ApiPrefix + WebhookEndpoints.Route);
+        return app;
+    }
+
     /// <summary>/api/v1: one group carrying the bearer token for every endpoint in it.</summary>
     public static WebApplication MapApiV1(this WebApplication app)
     {
-        const string prefix = "/api/v1";
-        app.UseWebhookRequestCounting(prefix + WebhookEndpoints.Route);
-        var api = app.MapGroup(prefix).AddEndpointFilter<BearerTokenFilter>();
+        var api = app.MapGroup(ApiPrefix).AddEndpointFilter<BearerTokenFilter>();
         api.MapWebhook();
         api.MapRebalancerApi();
         return app;

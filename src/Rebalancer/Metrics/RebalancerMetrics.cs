@@ -1,12 +1,28 @@
 using System.Reflection;
+using Loadshift.Rebalancer.Inventory;
+using Loadshift.Rebalancer.Journal;
+using Loadshift.Rebalancer.Planning;
 
 namespace Loadshift.Rebalancer.Metrics;
 
 /// <summary>The Rebalancer's own metrics. The names are a contract: prometheus/rules use them.</summary>
+/// <remarks>Every label set a counter is known to take is published at 0 from the start (Prometheus' practice), so
+/// that increase() and rate() see its first event, also the first after a restart: a series born at 1 has no
+/// earlier sample to rise from. Known here: every migration result, every decision outcome with the reasons it can
+/// carry (both sets are closed: <see cref="Reasons"/>), the inventory's domains; the webhook's status codes are
+/// published by <c>UseWebhookRequestCounting</c>, next to the answers, and every other domain at its first
+/// observation (<see cref="DomainObserved"/>).</remarks>
 public sealed class RebalancerMetrics
 {
-    public RebalancerMetrics(MetricsRegistry registry)
+    /// <summary>Without an inventory or a policy: for tests below the service.</summary>
+    public RebalancerMetrics(MetricsRegistry registry) : this(registry, new InventoryOptions(), new PolicyOptions())
     {
+    }
+
+    public RebalancerMetrics(MetricsRegistry registry, InventoryOptions inventory, PolicyOptions policy)
+    {
+        ArgumentNullException.ThrowIfNull(inventory);
+        ArgumentNullException.ThrowIfNull(policy);
         Registry = registry;
         BuildInfo = registry.Gauge("rebalancer_build_info", "Always 1; the version label says which build of the Rebalancer runs.", "version");
         Decisions = registry.Counter("rebalancer_decisions_total",
@@ -37,6 +53,19 @@ public sealed class RebalancerMetrics
         {
             Migrations.Touch(result);
         }
+        // One process counts either migrate or dry_run: policy.dryRun is read once, at the start.
+        foreach (var reason in Reasons.ForMigration)
+        {
+            Decisions.Touch(OutcomeLabel(DecisionOutcome.Migrate, policy.DryRun), reason);
+        }
+        foreach (var reason in Reasons.ForNoAction)
+        {
+            Decisions.Touch(OutcomeLabel(DecisionOutcome.NoAction, policy.DryRun), reason);
+        }
+        foreach (var domain in inventory.ConfiguredHomes().Keys.Concat(inventory.Pinned))
+        {
+            DomainMigrations.Touch(domain);
+        }
         JournalErrors.Touch();
         AlertsExpired.Touch();
         MigrationsInFlight.Set(0);
@@ -47,6 +76,14 @@ public sealed class RebalancerMetrics
         typeof(RebalancerMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
 
     public MetricsRegistry Registry { get; }
+
+    /// <summary>The outcome label of a decision: dry_run for a migration not run because of policy.dryRun.</summary>
+    public static string OutcomeLabel(DecisionOutcome outcome, bool dryRun) =>
+        dryRun && outcome == DecisionOutcome.Migrate ? "dry_run" : SqliteJournal.OutcomeName(outcome);
+
+    /// <summary>A domain libvirt showed: its migration counter exists at 0 from now on. A domain that is first
+    /// seen and moved within one scrape interval is still born at 1: the domain was not known earlier.</summary>
+    public void DomainObserved(string domain) => DomainMigrations.Touch(domain);
 
     public Gauge BuildInfo { get; }
 

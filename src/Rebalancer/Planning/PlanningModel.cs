@@ -130,4 +130,12 @@ public static class Reasons
 
     /// <summary>The host is in a migration or just was: its 1m busy ratio does not show the move yet (policy.settleTime).</summary>
     public const string Settling = "settling";
+
+    /// <summary>The reasons of a decision that migrates (outcome migrate, or dry_run under policy.dryRun).</summary>
+    public static IReadOnlyList<string> ForMigration { get; } = [Overloaded, ReturnHome, Drain];
+
+    /// <summary>The reasons of a no_action decision.</summary>
+    public static IReadOnlyList<string> ForNoAction { get; } =
+        [NotOverloaded, NoMetrics, HostUnreachable, UnknownHost, InFlightLimit, HostInMigration, NoMovableDomain, NoTarget,
+         NothingAway, HomeNotReady, DrainComplete, Settling];
 }

@@ -23,17 +23,43 @@ internal static class WebhookEndpoints
         return api;
     }
 
-    /// <summary>Counts every webhook request by status code, the 401s of the group's filter included.</summary>
-    public static IApplicationBuilder UseWebhookRequestCounting(this IApplicationBuilder app, string path) =>
-        app.Use(async (context, next) =>
+    /// <summary>Every status code a webhook request can get, published at 0 from the start: 202 (journaled), 400
+    /// (never valid), 413 (webhook.maxBodyBytes) and 503 (journal unwritable) from here; 401 and 503 (token file
+    /// unreadable) from the group's filter; 405 from routing (a method other than POST); 500 from the exception
+    /// handler (an unexpected exception, e.g. a token file the service may not read).</summary>
+    public static IReadOnlyList<int> AnswerCodes { get; } =
+    [
+        StatusCodes.Status202Accepted, StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized,
+        StatusCodes.Status405MethodNotAllowed, StatusCodes.Status413PayloadTooLarge,
+        StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable,
+    ];
+
+    /// <summary>Counts every webhook request by status code, the 401s of the group's filter included. Outermost in
+    /// the pipeline, so that it sees the code the exception handler answers with (500, or 503 for the journal).</summary>
+    public static IApplicationBuilder UseWebhookRequestCounting(this IApplicationBuilder app, string path)
+    {
+        var requests = app.ApplicationServices.GetRequiredService<RebalancerMetrics>().WebhookRequests;
+        foreach (var code in AnswerCodes)
         {
-            await next(context).ConfigureAwait(false);
-            if (context.Request.Path.Equals(path, StringComparison.OrdinalIgnoreCase))
+            requests.Touch(Code(code));
+        }
+        return app.Use(async (context, next) =>
+        {
+            try
             {
-                var metrics = context.RequestServices.GetRequiredService<RebalancerMetrics>();
-                metrics.WebhookRequests.Inc(context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (context.Request.Path.Equals(path, StringComparison.OrdinalIgnoreCase))
+                {
+                    requests.Inc(Code(context.Response.StatusCode));
+                }
             }
         });
+    }
+
+    private static string Code(int status) => status.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     internal static async Task<Results<Accepted<WebhookReceipt>, ProblemHttpResult>> ReceiveAsync(
         HttpRequest request,

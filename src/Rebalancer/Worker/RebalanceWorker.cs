@@ -267,7 +267,7 @@ public sealed class RebalanceWorker(
     {
         var dryRun = policy.DryRun && decision.Outcome == DecisionOutcome.Migrate;
         var decisionId = await journal.RecordDecisionAsync(time.GetUtcNow(), decision, policy.DryRun, cancellationToken).ConfigureAwait(false);
-        metrics.Decisions.Inc(dryRun ? "dry_run" : SqliteJournal.OutcomeName(decision.Outcome), decision.Reason);
+        metrics.Decisions.Inc(RebalancerMetrics.OutcomeLabel(decision.Outcome, policy.DryRun), decision.Reason);
         LogDecision(decision, snapshot, input, dryRun);
         return decisionId;
     }
@@ -295,6 +295,10 @@ public sealed class RebalanceWorker(
 
     private void UpdateGauges(ClusterSnapshot snapshot, PlanningInput input)
     {
+        foreach (var domain in input.Domains)
+        {
+            metrics.DomainObserved(domain.Name);
+        }
         metrics.DomainsAwayFromHome.Set(input.Domains.Count(d => d.HomeHost is not null && d.HomeHost != d.Host));
         metrics.HostMaintenance.Replace(inventory.Hosts.Select(h => (new[] { h.Name }, snapshot.Maintenance.Contains(h.Name) ? 1.0 : 0.0)));
         metrics.HostReachable.Replace(snapshot.Libvirt.Select(h => (new[] { h.Name }, h.Reachable ? 1.0 : 0.0)));
