@@ -10,13 +10,17 @@ public sealed partial class RuleConventionTests
 {
     /// <summary>
     /// Metric names no project source publishes: Prometheus' own, Alertmanager's and the blackbox exporter's
-    /// (the service-quality probes; tests/Dashboards.Tests checks these names against a running blackbox
-    /// exporter). Everything else a rule reads must appear as a quoted name in the Exporter's or the Rebalancer's
+    /// (the service-quality probes; tests/Dashboards.Tests checks these names against a running Prometheus 2.42,
+    /// Alertmanager and blackbox exporter). Everything else a rule reads must appear as a quoted name in the Exporter's or the Rebalancer's
     /// source, so that renaming a metric on one side only fails this test.
     /// </summary>
     private static readonly HashSet<string> OtherPublishedMetrics = new(StringComparer.Ordinal)
     {
         "up",
+        "prometheus_rule_evaluation_failures_total",
+        "prometheus_notifications_dropped_total",
+        "prometheus_notifications_errors_total",
+        "prometheus_notifications_alertmanagers_discovered",
         "alertmanager_notifications_failed_total",
         "alertmanager_notifications_total",
         "probe_success",
@@ -237,7 +241,7 @@ public sealed partial class RuleConventionTests
     [GeneratedRegex("^[a-z][a-z_]*:[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")]
     private static partial Regex LevelMetricOperations();
 
-    [GeneratedRegex("^(Hypervisor|Rebalancer|Alertmanager)[A-Z][A-Za-z]+$")]
+    [GeneratedRegex("^(Hypervisor|Rebalancer|Alertmanager|Prometheus)[A-Z][A-Za-z]+$")]
     private static partial Regex AlertName();
 
     [GeneratedRegex("""
