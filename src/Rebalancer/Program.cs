@@ -2,12 +2,17 @@ using Loadshift.Rebalancer;
 using Loadshift.Rebalancer.Metrics;
 using Microsoft.Extensions.Options;
 
-// loadshift-rebalancer --config <inventory.yaml> [--dry-run]
+// loadshift-rebalancer --config <inventory.yaml> [--dry-run] (--help for the rest)
 // Alertmanager -> POST /api/v1/webhook -> journal -> worker -> planner -> virsh migrate --live.
 if (StartupArguments.TryParse(args, out var arguments, out var usage) is false)
 {
     Console.Error.WriteLine(usage);
     return 2;
+}
+if (arguments.Help)
+{
+    Console.WriteLine(StartupArguments.Usage);
+    return 0;
 }
 
 WebApplication? app = null;

@@ -1,9 +1,28 @@
 namespace Loadshift.Rebalancer;
 
-/// <summary>The command line: <c>--config &lt;inventory.yaml&gt; [--dry-run]</c>; anything else goes on to
-/// ASP.NET Core's configuration (e.g. <c>--urls</c>, <c>--policy:returnHomeAfter=30s</c>).</summary>
-internal sealed record StartupArguments(string? ConfigPath, bool DryRun, string[] Rest)
+/// <summary>The command line: <c>--config &lt;inventory.yaml&gt; [--dry-run]</c>; configuration keys go on to
+/// ASP.NET Core's configuration (e.g. <c>--urls</c>, <c>--policy:returnHomeAfter=30s</c>). Anything else is refused,
+/// so that a mistyped flag (<c>--dryrun</c>) stops the start instead of being ignored.</summary>
+internal sealed record StartupArguments(string? ConfigPath, bool DryRun, string[] Rest, bool Help = false)
 {
+    public const string Usage = """
+        usage: loadshift-rebalancer --config <inventory.yaml> [--dry-run] [--urls <url>] [--<section>:<key>=<value>]
+
+          --config PATH, -c PATH     the inventory (docs/rebalancer.md, "The inventory")
+          --dry-run                  plan and journal, never migrate (policy.dryRun)
+          --urls URL                 where to listen, instead of the inventory's listen
+          --SECTION:KEY=VALUE        any inventory key, e.g. --policy:returnHomeAfter=30s (also --SECTION:KEY VALUE)
+          -h, --help                 print this help and exit (after checking the other arguments)
+        """;
+
+    /// <summary>Configuration keys without a section that the command line may set: the inventory's listen,
+    /// ASP.NET Core's urls, and the host's own (WebApplicationFactory passes environment, contentRoot and
+    /// applicationName). Every other key has a section, hence a colon.</summary>
+    private static readonly HashSet<string> TopLevelKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "listen", "urls", "environment", "contentRoot", "applicationName",
+    };
+
     /// <summary>Parses, or says what is wrong in <paramref name="usage"/>.</summary>
     public static bool TryParse(string[] args, out StartupArguments arguments, out string usage)
     {
@@ -16,7 +35,7 @@ internal sealed record StartupArguments(string? ConfigPath, bool DryRun, string[
         catch (ArgumentException e)
         {
             arguments = new StartupArguments(null, false, []);
-            usage = $"loadshift-rebalancer: {e.Message}{Environment.NewLine}usage: loadshift-rebalancer --config <inventory.yaml> [--dry-run] [--urls <url>] [--<section>:<key>=<value>]";
+            usage = $"loadshift-rebalancer: {e.Message}{Environment.NewLine}{Usage}";
             return false;
         }
     }
@@ -25,6 +44,7 @@ internal sealed record StartupArguments(string? ConfigPath, bool DryRun, string[
     {
         string? config = null;
         var dryRun = false;
+        var help = false;
         var rest = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -45,11 +65,34 @@ internal sealed record StartupArguments(string? ConfigPath, bool DryRun, string[
             {
                 dryRun = true;
             }
+            else if (arg is "--help" or "-h")
+            {
+                help = true;
+            }
+            else if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Length > 2)
+            {
+                var equals = arg.IndexOf('=', StringComparison.Ordinal);
+                var key = equals < 0 ? arg[2..] : arg[2..equals];
+                if (!key.Contains(':', StringComparison.Ordinal) && !TopLevelKeys.Contains(key))
+                {
+                    throw new ArgumentException($"unknown flag {arg}: the flags are --config and --dry-run; a configuration key is --<section>:<key>=<value>");
+                }
+                rest.Add(arg);
+                // As ASP.NET Core's command-line configuration reads it: without '=', the next argument is the value.
+                if (equals < 0)
+                {
+                    if (i + 1 >= args.Length)
+                    {
+                        throw new ArgumentException($"{arg} needs a value: {arg}=<value> or {arg} <value>");
+                    }
+                    rest.Add(args[++i]);
+                }
+            }
             else
             {
-                rest.Add(arg);
+                throw new ArgumentException($"unexpected argument '{arg}'");
             }
         }
-        return new StartupArguments(config, dryRun, [.. rest]);
+        return new StartupArguments(config, dryRun, [.. rest], help);
     }
 }

@@ -131,6 +131,29 @@ public sealed class InventoryTests
         Assert.Equal(["--urls", "http://127.0.0.1:1"], parsed.Rest);
         Assert.Throws<ArgumentException>(() => StartupArguments.Parse(["--config"]));
     }
+
+    [Fact]
+    public void The_command_line_passes_configuration_keys_on_as_aspnet_core_reads_them()
+    {
+        var parsed = StartupArguments.Parse(["--policy:returnHomeAfter=30s", "--prometheus:url", "http://127.0.0.1:1", "--listen=:1",
+            "--environment=Development", "--help"]);
+
+        Assert.Equal(["--policy:returnHomeAfter=30s", "--prometheus:url", "http://127.0.0.1:1", "--listen=:1", "--environment=Development"], parsed.Rest);
+        Assert.True(parsed.Help);
+    }
+
+    [Theory]
+    [InlineData("--dryrun", "unknown flag --dryrun")]
+    [InlineData("--returnHomeAfter=30s", "unknown flag --returnHomeAfter=30s")]
+    [InlineData("inventory.yaml", "unexpected argument 'inventory.yaml'")]
+    [InlineData("--policy:dryRun", "--policy:dryRun needs a value")]
+    public void A_mistyped_argument_stops_the_start_naming_it(string argument, string message)
+    {
+        Assert.False(StartupArguments.TryParse(["--config", "inv.yaml", argument], out _, out var usage));
+
+        Assert.Contains(message, usage, StringComparison.Ordinal);
+        Assert.Contains("usage: loadshift-rebalancer", usage, StringComparison.Ordinal);
+    }
 }
 
 public sealed class LabInventoryTests
