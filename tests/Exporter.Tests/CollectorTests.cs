@@ -86,7 +86,19 @@ public class DomainSampleTests
         Assert.Equal(31290000000, vm1.CpuTimeNanoseconds);
         Assert.Equal(131072, vm1.BalloonMaximumKibibytes);
         Assert.Equal("vnet0", Assert.Single(vm1.Interfaces).Name);
-        Assert.Empty(vm1.Blocks); // the lab's guests boot from kernel and initramfs, with no disk
+        Assert.Empty(vm1.Blocks); // captured before the lab's VMs had a data disk
+    }
+
+    [Fact]
+    public void A_real_capture_of_a_lab_vm_with_its_nbd_data_disk_maps_the_block_counters()
+    {
+        // `virsh -c qemu+tcp://10.213.7.11/system domstats --raw vm1` on the lab after one CGI request: the disk is
+        // a network disk (an NBD export), so libvirt gives no block.0.path.
+        var vm1 = DomainSample.From(Assert.Single(VirshDomstats.Parse(Fixtures.Read("domstats", "lab-vm1-with-disk.txt"))));
+
+        var disk = Assert.Single(vm1.Blocks);
+        Assert.Equal(new BlockSample("vda", ReadRequests: 5, ReadBytes: 16896, WriteRequests: 1, WriteBytes: 4096), disk);
+        Assert.Equal("vnet0", Assert.Single(vm1.Interfaces).Name);
     }
 
     [Fact]
