@@ -21,10 +21,10 @@ public sealed partial class ExporterTests(ITestOutputHelper output)
 
             Assert.Contains("hypervisor_cpu_seconds_total{", metrics, StringComparison.Ordinal);
             // lxcfs's MemTotal is the host's cgroup memory limit: the exporter reads its own host's /proc.
-            var total = Sample(metrics, "hypervisor_memory_total_bytes");
+            var total = Exposition.Sample(metrics, "hypervisor_memory_total_bytes");
             Assert.True(total == host.MemoryBytes, $"{host.Name}: hypervisor_memory_total_bytes {total}, expected {host.MemoryBytes}");
             // lxcfs shows as many CPUs as the quota rounded up.
-            Assert.Equal(Math.Ceiling(host.CpuQuota), Sample(metrics, "hypervisor_cpus"));
+            Assert.Equal(Math.Ceiling(host.CpuQuota), Exposition.Sample(metrics, "hypervisor_cpus"));
         }
     }
 
@@ -124,13 +124,6 @@ public sealed partial class ExporterTests(ITestOutputHelper output)
             }
         }
         return (idle, total);
-    }
-
-    private static double Sample(string metrics, string name)
-    {
-        var m = Regex.Match(metrics, $@"(?m)^{Regex.Escape(name)} (\S+)$");
-        Assert.True(m.Success, $"no sample {name}");
-        return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     [GeneratedRegex(@"(?m)^hypervisor_cpu_seconds_total\{cpu=""\d+"",mode=""(?<mode>\w+)""\} (?<value>\S+)$")]

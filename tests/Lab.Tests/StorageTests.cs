@@ -63,7 +63,7 @@ public sealed partial class StorageTests(ITestOutputHelper output)
 
             // The target's QEMU does the disk I/O now, and the target's exporter shows it.
             var metrics = await Http.GetStringAsync(new Uri(target.ExporterUrl));
-            var writes = Sample(metrics, $"libvirt_domain_block_write_requests_total{{domain=\"{vm.Name}\",device=\"{vm.Disk.Device}\"}}");
+            var writes = Exposition.Sample(metrics, $"libvirt_domain_block_write_requests_total{{domain=\"{vm.Name}\",device=\"{vm.Disk.Device}\"}}");
             Assert.True(writes >= 1, $"{target.Name}'s exporter counts {writes} block writes of {vm.Name} after a request on {target.Name}");
         }
         finally
@@ -100,13 +100,6 @@ public sealed partial class StorageTests(ITestOutputHelper output)
         Assert.Equal(BlockSize, read);
         var end = Array.IndexOf(buffer, (byte)'\n');
         return end < 0 ? "" : Encoding.ASCII.GetString(buffer, 0, end);
-    }
-
-    private static double Sample(string metrics, string series)
-    {
-        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        Assert.True(line is not null, $"no sample {series}");
-        return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
     }
 
     [GeneratedRegex(@"; record '(?<text>[^']+)' at block (?<block>\d+) of (?<device>/dev/\w+)")]

@@ -49,7 +49,7 @@ public sealed class RebalancerMetrics
             "Unix time the last live migration ended (for dashboard annotations).");
 
         BuildInfo.Set(1, Version);
-        foreach (var result in new[] { "succeeded", "failed", "timed_out", "interrupted" })
+        foreach (var result in new[] { MigrationOutcomes.Succeeded, MigrationOutcomes.Failed, MigrationOutcomes.TimedOut, MigrationOutcomes.Interrupted })
         {
             Migrations.Touch(result);
         }
