@@ -39,7 +39,7 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.MapHealth();
-    app.MapMetrics();
+    app.MapRebalancerMetrics();
     app.MapApiV1();
 
     app.Run();

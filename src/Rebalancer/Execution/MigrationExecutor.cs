@@ -111,11 +111,11 @@ public sealed class MigrationExecutor(
 
     private void Count(string outcome, string domain)
     {
-        metrics.Migrations.Inc(outcome);
+        metrics.Migrations.WithLabels(outcome).Inc();
         metrics.LastMigrationTimestamp.Set(time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
         if (outcome == MigrationOutcomes.Succeeded)
         {
-            metrics.DomainMigrations.Inc(domain);
+            metrics.DomainMigrations.WithLabels(domain).Inc();
         }
     }
 

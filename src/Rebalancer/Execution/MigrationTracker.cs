@@ -5,11 +5,18 @@ using Loadshift.Rebalancer.Planning;
 namespace Loadshift.Rebalancer.Execution;
 
 /// <summary>The migrations this process runs now, by journal id, and how many more the journal holds open
-/// (libvirt could not say yet where their domain went): rebalancer_migrations_in_flight counts both, as the planner does.</summary>
-public sealed class MigrationTracker(RebalancerMetrics metrics)
+/// (libvirt could not say yet where their domain went): rebalancer_migrations_in_flight counts both, as the planner
+/// does, set from them whenever /metrics is collected.</summary>
+public sealed class MigrationTracker
 {
     private readonly ConcurrentDictionary<long, MigrationInFlight> running = new();
     private int unresolved;
+
+    public MigrationTracker(RebalancerMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        metrics.Registry.AddBeforeCollectCallback(() => metrics.MigrationsInFlight.Set(running.Count + Unresolved));
+    }
 
     public IReadOnlyList<MigrationInFlight> Snapshot() => [.. running.Values];
 
@@ -23,24 +30,10 @@ public sealed class MigrationTracker(RebalancerMetrics metrics)
     public int Unresolved
     {
         get => Volatile.Read(ref unresolved);
-        set
-        {
-            Volatile.Write(ref unresolved, value);
-            Publish();
-        }
+        set => Volatile.Write(ref unresolved, value);
     }
 
-    internal void Add(long id, MigrationInFlight migration)
-    {
-        running[id] = migration;
-        Publish();
-    }
+    internal void Add(long id, MigrationInFlight migration) => running[id] = migration;
 
-    internal void Remove(long id)
-    {
-        running.TryRemove(id, out _);
-        Publish();
-    }
-
-    private void Publish() => metrics.MigrationsInFlight.Set(running.Count + Unresolved);
+    internal void Remove(long id) => running.TryRemove(id, out _);
 }

@@ -1,20 +1,22 @@
 using Loadshift.Rebalancer.Inventory;
 using Microsoft.Extensions.Options;
+using Prometheus;
 
 namespace Loadshift.Rebalancer.Metrics;
 
 internal static class MetricsEndpoints
 {
     public static IServiceCollection AddRebalancerMetrics(this IServiceCollection services) =>
-        services.AddSingleton<MetricsRegistry>().AddSingleton(provider => new RebalancerMetrics(
-            provider.GetRequiredService<MetricsRegistry>(),
+        services.AddSingleton(provider => new RebalancerMetrics(
             provider.GetRequiredService<IOptions<InventoryOptions>>().Value,
             provider.GetRequiredService<IOptions<PolicyOptions>>().Value));
 
-    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
+    /// <summary>GET /metrics: the Rebalancer's registry through prometheus-net.AspNetCore (text format 0.0.4, or
+    /// OpenMetrics when the scraper asks for it).</summary>
+    public static IEndpointRouteBuilder MapRebalancerMetrics(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/metrics", (RebalancerMetrics metrics) =>
-            TypedResults.Text(metrics.Registry.Expose(), MetricsRegistry.ContentType)).ExcludeFromDescription();
+        app.MapMetrics(settings => settings.Registry = app.ServiceProvider.GetRequiredService<RebalancerMetrics>().Registry)
+            .ExcludeFromDescription();
         return app;
     }
 }

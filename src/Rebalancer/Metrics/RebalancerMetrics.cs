@@ -2,80 +2,84 @@ using System.Reflection;
 using Loadshift.Rebalancer.Inventory;
 using Loadshift.Rebalancer.Journal;
 using Loadshift.Rebalancer.Planning;
+using Prometheus;
 
 namespace Loadshift.Rebalancer.Metrics;
 
-/// <summary>The Rebalancer's own metrics. The names are a contract: prometheus/rules use them.</summary>
+/// <summary>The Rebalancer's own metrics, declared once in a registry of their own (so /metrics carries these and
+/// nothing else). The names, types, labels and HELP are a contract: prometheus/rules, grafana/ and docs/runbook.md use them.</summary>
 /// <remarks>Every label set a counter is known to take is published at 0 from the start (Prometheus' practice), so
 /// that increase() and rate() see its first event, also the first after a restart: a series born at 1 has no
 /// earlier sample to rise from. Known here: every migration result, every decision outcome with the reasons it can
 /// carry (both sets are closed: <see cref="Reasons"/>), the inventory's domains; the webhook's status codes are
 /// published by <c>UseWebhookRequestCounting</c>, next to the answers, and every other domain at its first
-/// observation (<see cref="DomainObserved"/>).</remarks>
+/// observation (<see cref="DomainObserved"/>). Gauges that describe state are set when /metrics is collected, by
+/// the part that holds the state (<see cref="Execution.MigrationTracker"/>, <see cref="ClusterGauges"/>).</remarks>
 public sealed class RebalancerMetrics
 {
     /// <summary>Without an inventory or a policy: for tests below the service.</summary>
-    public RebalancerMetrics(MetricsRegistry registry) : this(registry, new InventoryOptions(), new PolicyOptions())
+    public RebalancerMetrics() : this(new InventoryOptions(), new PolicyOptions())
     {
     }
 
-    public RebalancerMetrics(MetricsRegistry registry, InventoryOptions inventory, PolicyOptions policy)
+    public RebalancerMetrics(InventoryOptions inventory, PolicyOptions policy)
     {
         ArgumentNullException.ThrowIfNull(inventory);
         ArgumentNullException.ThrowIfNull(policy);
-        Registry = registry;
-        BuildInfo = registry.Gauge("rebalancer_build_info", "Always 1; the version label says which build of the Rebalancer runs.", "version");
-        Decisions = registry.Counter("rebalancer_decisions_total",
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // No tracing backend reads exemplars here; without this, OpenMetrics scrapes would carry request trace ids.
+        factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
+
+        BuildInfo = factory.CreateGauge("rebalancer_build_info", "Always 1; the version label says which build of the Rebalancer runs.", "version");
+        Decisions = factory.CreateCounter("rebalancer_decisions_total",
             "Decisions journaled by the planner, by outcome (migrate, no_action, dry_run) and reason.", "outcome", "reason");
-        Migrations = registry.Counter("rebalancer_migrations_total",
+        Migrations = factory.CreateCounter("rebalancer_migrations_total",
             "Live migrations finished, by result (succeeded, failed, timed_out, interrupted: running on no host), as verified with libvirt afterwards.", "result");
-        MigrationDuration = registry.Histogram("rebalancer_migration_duration_seconds",
+        MigrationDuration = factory.CreateHistogram("rebalancer_migration_duration_seconds",
             "Wall time of virsh migrate --live, from start to verified placement.",
-            [1, 2, 5, 10, 20, 30, 60, 120, 300, 600]);
-        MigrationsInFlight = registry.Gauge("rebalancer_migrations_in_flight", "Live migrations running now.");
-        DomainsAwayFromHome = registry.Gauge("rebalancer_domains_away_from_home",
+            new HistogramConfiguration { Buckets = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600] });
+        MigrationsInFlight = factory.CreateGauge("rebalancer_migrations_in_flight", "Live migrations running now.");
+        DomainsAwayFromHome = factory.CreateGauge("rebalancer_domains_away_from_home",
             "Domains running on a host other than their home host, as libvirt reported at the last check.");
-        DomainMigrations = registry.Counter("rebalancer_domain_migrations_total",
+        DomainMigrations = factory.CreateCounter("rebalancer_domain_migrations_total",
             "Successful live migrations per domain; a fast rise means a domain is bounced.", "domain");
-        JournalErrors = registry.Counter("rebalancer_journal_errors_total", "Failed reads or writes of the SQLite journal.");
-        WebhookRequests = registry.Counter("rebalancer_webhook_requests_total",
+        JournalErrors = factory.CreateCounter("rebalancer_journal_errors_total", "Failed reads or writes of the SQLite journal.");
+        WebhookRequests = factory.CreateCounter("rebalancer_webhook_requests_total",
             "Requests to POST /api/v1/webhook by HTTP status code.", "code");
-        AlertsExpired = registry.Counter("rebalancer_alerts_expired_total",
+        AlertsExpired = factory.CreateCounter("rebalancer_alerts_expired_total",
             "Firing alerts treated as resolved because Alertmanager had not re-sent them within policy.alertExpiry (their resolved notification was lost).");
-        HostMaintenance = registry.Gauge("rebalancer_host_maintenance",
+        HostMaintenance = factory.CreateGauge("rebalancer_host_maintenance",
             "1 when the host is in maintenance (drained, or flagged in the inventory), else 0.", "host");
-        HostReachable = registry.Gauge("rebalancer_host_reachable", "1 when libvirt on the host answered at the last check, else 0.", "host");
-        LastMigrationTimestamp = registry.Gauge("rebalancer_last_migration_timestamp_seconds",
+        HostReachable = factory.CreateGauge("rebalancer_host_reachable", "1 when libvirt on the host answered at the last check, else 0.", "host");
+        LastMigrationTimestamp = factory.CreateGauge("rebalancer_last_migration_timestamp_seconds",
             "Unix time the last live migration ended (for dashboard annotations).");
 
-        BuildInfo.Set(1, Version);
+        BuildInfo.WithLabels(Version).Set(1);
         foreach (var result in new[] { MigrationOutcomes.Succeeded, MigrationOutcomes.Failed, MigrationOutcomes.TimedOut, MigrationOutcomes.Interrupted })
         {
-            Migrations.Touch(result);
+            Migrations.WithLabels(result).Publish();
         }
         // One process counts either migrate or dry_run: policy.dryRun is read once, at the start.
         foreach (var reason in Reasons.ForMigration)
         {
-            Decisions.Touch(OutcomeLabel(DecisionOutcome.Migrate, policy.DryRun), reason);
+            Decisions.WithLabels(OutcomeLabel(DecisionOutcome.Migrate, policy.DryRun), reason).Publish();
         }
         foreach (var reason in Reasons.ForNoAction)
         {
-            Decisions.Touch(OutcomeLabel(DecisionOutcome.NoAction, policy.DryRun), reason);
+            Decisions.WithLabels(OutcomeLabel(DecisionOutcome.NoAction, policy.DryRun), reason).Publish();
         }
         foreach (var domain in inventory.ConfiguredHomes().Keys.Concat(inventory.Pinned))
         {
-            DomainMigrations.Touch(domain);
+            DomainObserved(domain);
         }
-        JournalErrors.Touch();
-        AlertsExpired.Touch();
-        MigrationsInFlight.Set(0);
-        DomainsAwayFromHome.Set(0);
     }
 
     public static string Version { get; } =
         typeof(RebalancerMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
 
-    public MetricsRegistry Registry { get; }
+    /// <summary>What /metrics serves.</summary>
+    public CollectorRegistry Registry { get; }
 
     /// <summary>The outcome label of a decision: dry_run for a migration not run because of policy.dryRun.</summary>
     public static string OutcomeLabel(DecisionOutcome outcome, bool dryRun) =>
@@ -83,7 +87,7 @@ public sealed class RebalancerMetrics
 
     /// <summary>A domain libvirt showed: its migration counter exists at 0 from now on. A domain that is first
     /// seen and moved within one scrape interval is still born at 1: the domain was not known earlier.</summary>
-    public void DomainObserved(string domain) => DomainMigrations.Touch(domain);
+    public void DomainObserved(string domain) => DomainMigrations.WithLabels(domain).Publish();
 
     public Gauge BuildInfo { get; }
 

@@ -41,7 +41,7 @@ internal static class WebhookEndpoints
         var requests = app.ApplicationServices.GetRequiredService<RebalancerMetrics>().WebhookRequests;
         foreach (var code in AnswerCodes)
         {
-            requests.Touch(Code(code));
+            requests.WithLabels(Code(code)).Publish();
         }
         return app.Use(async (context, next) =>
         {
@@ -53,7 +53,7 @@ internal static class WebhookEndpoints
             {
                 if (context.Request.Path.Equals(path, StringComparison.OrdinalIgnoreCase))
                 {
-                    requests.Inc(Code(context.Response.StatusCode));
+                    requests.WithLabels(Code(context.Response.StatusCode)).Inc();
                 }
             }
         });

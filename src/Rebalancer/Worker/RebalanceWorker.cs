@@ -30,6 +30,7 @@ public sealed class RebalanceWorker(
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private readonly InventoryOptions inventory = inventoryOptions.Value;
     private readonly PolicyOptions policy = policyOptions.Value;
+    private readonly ClusterGauges gauges = new(metrics, inventoryOptions.Value);
     private readonly SemaphoreSlim passGate = new(1, 1);
     private readonly List<Task> migrations = [];
     private DateTimeOffset prunedAt = DateTimeOffset.MinValue;
@@ -96,7 +97,11 @@ public sealed class RebalanceWorker(
             await PruneAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
             var input = await BuildInputAsync(snapshot, cancellationToken).ConfigureAwait(false);
-            UpdateGauges(snapshot, input);
+            foreach (var domain in input.Domains)
+            {
+                metrics.DomainObserved(domain.Name);
+            }
+            gauges.Saw(snapshot, input);
 
             foreach (var host in snapshot.Maintenance.Order(StringComparer.Ordinal))
             {
@@ -267,7 +272,7 @@ public sealed class RebalanceWorker(
     {
         var dryRun = policy.DryRun && decision.Outcome == DecisionOutcome.Migrate;
         var decisionId = await journal.RecordDecisionAsync(time.GetUtcNow(), decision, policy.DryRun, cancellationToken).ConfigureAwait(false);
-        metrics.Decisions.Inc(RebalancerMetrics.OutcomeLabel(decision.Outcome, policy.DryRun), decision.Reason);
+        metrics.Decisions.WithLabels(RebalancerMetrics.OutcomeLabel(decision.Outcome, policy.DryRun), decision.Reason).Inc();
         LogDecision(decision, snapshot, input, dryRun);
         return decisionId;
     }
@@ -292,17 +297,6 @@ public sealed class RebalanceWorker(
     private async Task<bool> WithinWindowAsync(DecisionKind kind, string host, string? exceptReason, CancellationToken cancellationToken) =>
         await journal.GetLastDecisionAtAsync(kind, host, exceptReason, cancellationToken).ConfigureAwait(false) is { } last
         && time.GetUtcNow() - last < policy.DecisionWindow;
-
-    private void UpdateGauges(ClusterSnapshot snapshot, PlanningInput input)
-    {
-        foreach (var domain in input.Domains)
-        {
-            metrics.DomainObserved(domain.Name);
-        }
-        metrics.DomainsAwayFromHome.Set(input.Domains.Count(d => d.HomeHost is not null && d.HomeHost != d.Host));
-        metrics.HostMaintenance.Replace(inventory.Hosts.Select(h => (new[] { h.Name }, snapshot.Maintenance.Contains(h.Name) ? 1.0 : 0.0)));
-        metrics.HostReachable.Replace(snapshot.Libvirt.Select(h => (new[] { h.Name }, h.Reachable ? 1.0 : 0.0)));
-    }
 
     /// <summary>One line per decision in the spirit of the seed's log.txt: time, action, the host's CPU and
     /// memory, and each domain's load on it.</summary>

@@ -18,7 +18,7 @@ public sealed class InitialSeriesTests
         using var client = factory.CreateClient();
 
         var text = await client.GetStringAsync(MetricsUri);
-        var samples = Samples(text);
+        var samples = Series.Parse(text);
 
         foreach (var code in new[] { "202", "400", "401", "405", "413", "500", "503" })
         {
@@ -56,7 +56,7 @@ public sealed class InitialSeriesTests
         factory.Settings["pinned:0"] = "vm8";
         using var client = factory.CreateClient();
 
-        var samples = Samples(await client.GetStringAsync(MetricsUri));
+        var samples = Series.Parse(await client.GetStringAsync(MetricsUri));
 
         foreach (var reason in Reasons.ForMigration)
         {
@@ -94,7 +94,7 @@ public sealed class InitialSeriesTests
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
         Assert.Equal(HttpStatusCode.InternalServerError, answer.StatusCode);
-        var samples = Samples(await client.GetStringAsync(MetricsUri));
+        var samples = Series.Parse(await client.GetStringAsync(MetricsUri));
         Assert.Equal(1, samples["rebalancer_webhook_requests_total{code=\"405\"}"]);
         Assert.Equal(1, samples["rebalancer_webhook_requests_total{code=\"500\"}"]);
     }
@@ -107,10 +107,4 @@ public sealed class InitialSeriesTests
 
         Assert.Equal(constants, Reasons.ForMigration.Concat(Reasons.ForNoAction).Order(StringComparer.Ordinal));
     }
-
-    /// <summary>Series (name and labels as written) to value.</summary>
-    private static Dictionary<string, double> Samples(string exposition) =>
-        exposition.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith('#'))
-            .Select(l => (Series: l[..l.LastIndexOf(' ')], Value: double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)))
-            .ToDictionary(s => s.Series, s => s.Value, StringComparer.Ordinal);
 }

@@ -15,7 +15,7 @@ internal sealed class Components
     public Components(string journalPath, IHypervisor hypervisor, TimeProvider? time = null, PolicyOptions? policy = null,
         InventoryOptions? inventory = null, IMetricsSource? metricsSource = null)
     {
-        Metrics = new RebalancerMetrics(new MetricsRegistry());
+        Metrics = new RebalancerMetrics();
         Time = time ?? TimeProvider.System;
         Inventory = inventory ?? new InventoryOptions
         {

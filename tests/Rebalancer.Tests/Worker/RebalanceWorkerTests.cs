@@ -88,7 +88,7 @@ public sealed class RebalanceWorkerTests : IDisposable
         var settling = Assert.Single((await journal.ListDecisionsAsync(null, 10, CancellationToken.None)).Items);
         Assert.Equal(("relief", "hv1", "no_action", "settling"), (settling.Kind, settling.Host, settling.Outcome, settling.Reason));
         Assert.Contains("policy.settleTime", settling.Detail, StringComparison.Ordinal);
-        Assert.Equal(1, components.Metrics.Decisions.Value("no_action", "settling"));
+        Assert.Equal(1, await Series.ValueAsync(components.Metrics, "rebalancer_decisions_total{outcome=\"no_action\",reason=\"settling\"}"));
         Assert.Empty(hypervisor.Migrations);
 
         // Settled (90 s after the move), within the window of the settling decision: the relief is not held back.
