@@ -89,8 +89,7 @@ internal static partial class RebalancerServices
         services.AddSingleton<SqliteJournal>().AddHostedService<JournalStartup>().AddExceptionHandler<JournalUnavailableHandler>();
 
     public static IServiceCollection AddLibvirt(this IServiceCollection services) =>
-        services.AddSingleton<ICommandRunner, ProcessCommandRunner>()
-            .AddSingleton<IHypervisor, VirshHypervisor>()
+        services.AddSingleton<IHypervisor, VirshHypervisor>()
             .AddSingleton<MigrationTracker>()
             .AddSingleton<MigrationExecutor>();
 

@@ -1,91 +1,176 @@
+using System.Diagnostics;
 using Loadshift.Rebalancer.Execution;
 using Loadshift.Rebalancer.Inventory;
+using Loadshift.Rebalancer.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Loadshift.Rebalancer.Tests.Execution;
 
-/// <summary>The virsh command lines, checked as argument lists (nothing goes through a shell).</summary>
-public sealed class VirshHypervisorTests
+/// <summary>How the Rebalancer runs virsh, against real processes: a script standing in for virsh (what it was
+/// called with, a migration past its deadline, a libvirtd that refuses) and the real virsh on libvirt's test driver.
+/// The real virsh against real hosts: Lab/LabExecutorTests.</summary>
+public sealed class VirshHypervisorTests : IDisposable
 {
     private static readonly InventoryHost Hv1 = new() { Name = "hv1", LibvirtUri = "qemu+tcp://10.0.0.1/system", CpuCapacity = 1 };
     private static readonly InventoryHost Hv2 = new() { Name = "hv2", LibvirtUri = "qemu+tcp://10.0.0.2/system", CpuCapacity = 1 };
 
-    private sealed class ScriptedRunner(Func<CommandSpec, CommandResult> answer, bool timeOutMigrations = false) : ICommandRunner
-    {
-        public List<CommandSpec> Commands { get; } = [];
+    /// <summary>virsh migrate --verbose as it runs: progress on stderr; on SIGINT it aborts the job and says so.</summary>
+    private const string MigrationInProgress = """
+        migrate)
+          trap 'echo "error: operation aborted: migration out: canceled by client" >&2; exit 1' INT
+          echo "Migration: [ 42 %]" >&2
+          while :; do sleep 0.1; done ;;
+        """;
 
-        public async Task<CommandResult> RunAsync(CommandSpec command, TimeSpan timeout, CancellationToken cancellationToken,
-            Func<CancellationToken, Task>? onTimeout = null)
-        {
-            Commands.Add(command);
-            if (timeOutMigrations && command.Arguments.Contains("migrate"))
-            {
-                await onTimeout!(cancellationToken);
-                return new CommandResult(command, -1, "", "Migration: [ 42 %]", timeout, TimedOut: true);
-            }
-            return answer(command);
-        }
+    private FakeVirsh? fake;
+
+    public void Dispose() => fake?.Dispose();
+
+    private VirshHypervisor Fake(string answers, TimeSpan? killGrace = null)
+    {
+        fake = new FakeVirsh(answers);
+        return At(fake.Path, killGrace);
     }
 
-    private static VirshHypervisor Virsh(ICommandRunner runner) =>
-        new(runner, Options.Create(new LibvirtOptions()), NullLogger<VirshHypervisor>.Instance);
-
-    private static CommandResult Ok(CommandSpec command, string stdout = "") => new(command, 0, stdout, "", TimeSpan.FromMilliseconds(5), false);
+    private static VirshHypervisor At(string path, TimeSpan? killGrace = null) =>
+        new(Options.Create(new LibvirtOptions { VirshPath = path, QueryTimeout = TimeSpan.FromSeconds(5) }), TimeProvider.System,
+            NullLogger<VirshHypervisor>.Instance)
+        { KillGrace = killGrace ?? TimeSpan.FromSeconds(5) };
 
     [Fact]
-    public async Task Migrate_runs_virsh_live_persistent_undefinesource_verbose_with_the_configured_flags()
+    public async Task Migrate_runs_virsh_live_persistent_undefinesource_verbose_with_the_configured_flags_as_one_argument_each()
     {
-        var runner = new ScriptedRunner(c => Ok(c));
+        var virsh = Fake("migrate) exit 0 ;;");
 
-        var attempt = await Virsh(runner).MigrateAsync("vm 1", Hv1, Hv2, TimeSpan.FromMinutes(1), ["--p2p", "--auto-converge"], CancellationToken.None);
+        var attempt = await virsh.MigrateAsync("vm 1; rm -rf /", Hv1, Hv2, TimeSpan.FromMinutes(1), ["--p2p", "--auto-converge"], CancellationToken.None);
 
         Assert.True(attempt.Succeeded);
-        var command = Assert.Single(runner.Commands);
-        Assert.Equal("virsh", command.FileName);
         Assert.Equal(
             ["-c", "qemu+tcp://10.0.0.1/system", "migrate", "--live", "--persistent", "--undefinesource", "--verbose",
-             "--p2p", "--auto-converge", "--domain", "vm 1", "--desturi", "qemu+tcp://10.0.0.2/system"],
-            command.Arguments);
+             "--p2p", "--auto-converge", "--domain", "vm 1; rm -rf /", "--desturi", "qemu+tcp://10.0.0.2/system"],
+            Assert.Single(fake!.Calls));
+        Assert.StartsWith(fake.Path + " -c qemu+tcp://10.0.0.1/system migrate --live", attempt.CommandLine, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task On_the_deadline_the_migration_job_is_aborted_on_the_source()
+    public async Task A_failed_migration_keeps_virshs_exit_code_and_stderr()
     {
-        var runner = new ScriptedRunner(c => Ok(c), timeOutMigrations: true);
+        var virsh = Fake("migrate) echo 'Migration: [ 10 %]' >&2; echo 'error: operation failed: job aborted' >&2; exit 1 ;;");
 
-        var attempt = await Virsh(runner).MigrateAsync("vm1", Hv1, Hv2, TimeSpan.FromSeconds(1), [], CancellationToken.None);
+        var attempt = await virsh.MigrateAsync("vm1", Hv1, Hv2, TimeSpan.FromMinutes(1), [], CancellationToken.None);
+
+        Assert.False(attempt.Succeeded);
+        Assert.False(attempt.TimedOut);
+        Assert.Equal(1, attempt.ExitCode);
+        Assert.Equal("Migration: [ 10 %]\nerror: operation failed: job aborted\n", attempt.Stderr);
+    }
+
+    [Fact]
+    public async Task On_the_deadline_the_job_is_aborted_on_the_source_and_virsh_stops_with_what_it_said()
+    {
+        var virsh = Fake(MigrationInProgress);
+        var clock = Stopwatch.StartNew();
+
+        var attempt = await virsh.MigrateAsync("vm1", Hv1, Hv2, TimeSpan.FromMilliseconds(500), [], CancellationToken.None);
 
         Assert.True(attempt.TimedOut);
         Assert.True(attempt.Aborted);
-        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "domjobabort", "--domain", "vm1"], runner.Commands[1].Arguments);
+        Assert.False(attempt.Succeeded);
+        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "domjobabort", "--domain", "vm1"], fake!.Calls[1]);
+        Assert.Contains("Migration: [ 42 %]", attempt.Stderr, StringComparison.Ordinal);
+        // SIGINT (CliWrap's graceful cancellation) ended it well within the grace before a kill.
+        Assert.Contains("operation aborted", attempt.Stderr, StringComparison.Ordinal);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(4));
+    }
+
+    [Fact]
+    public async Task A_virsh_that_ignores_the_interrupt_is_killed_after_the_grace()
+    {
+        var virsh = Fake("""
+            migrate)
+              trap '' INT
+              while :; do sleep 0.1; done ;;
+            """, killGrace: TimeSpan.FromSeconds(1));
+        var clock = Stopwatch.StartNew();
+
+        var attempt = await virsh.MigrateAsync("vm1", Hv1, Hv2, TimeSpan.FromMilliseconds(300), [], CancellationToken.None);
+
+        Assert.True(attempt.TimedOut);
+        Assert.Equal(-1, attempt.ExitCode);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.3), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_virsh_at_once_and_throws()
+    {
+        var virsh = Fake(MigrationInProgress);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var clock = Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            virsh.MigrateAsync("vm1", Hv1, Hv2, TimeSpan.FromMinutes(1), [], cancel.Token));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+        Assert.DoesNotContain(fake!.Calls, c => c.Contains("domjobabort"));
     }
 
     [Fact]
     public async Task Placement_asks_list_all_then_domstate()
     {
-        var runner = new ScriptedRunner(c => c.Arguments.Contains("list") ? Ok(c, "vm1\nvm2\n\n") : Ok(c, "running\n"));
-        var virsh = Virsh(runner);
+        var virsh = Fake("""
+            list) printf 'vm1\nvm2\n\n' ;;
+            domstate) echo running ;;
+            """);
 
         var present = await virsh.GetDomainPresenceAsync(Hv1, "vm2", CancellationToken.None);
         var absent = await virsh.GetDomainPresenceAsync(Hv1, "vm9", CancellationToken.None);
 
-        Assert.True(present.Running);
+        Assert.Equal(new DomainPresence(true, "running"), present);
         Assert.False(absent.Defined);
-        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "list", "--all", "--name"], runner.Commands[0].Arguments);
-        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "domstate", "--domain", "vm2"], runner.Commands[1].Arguments);
+        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "list", "--all", "--name"], fake!.Calls[0]);
+        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "domstate", "--domain", "vm2"], fake.Calls[1]);
     }
 
     [Fact]
-    public async Task A_host_whose_libvirt_does_not_answer_throws_with_the_command_and_what_to_check()
+    public async Task A_host_whose_libvirt_refuses_throws_with_the_command_exit_code_stderr_and_what_to_check()
     {
-        var runner = new ScriptedRunner(c => new CommandResult(c, 1, "", "error: failed to connect to the hypervisor", TimeSpan.Zero, false));
+        var virsh = Fake("list) echo 'error: failed to connect to the hypervisor' >&2; exit 1 ;;");
 
-        var error = await Assert.ThrowsAsync<HypervisorUnavailableException>(() => Virsh(runner).ListRunningDomainsAsync(Hv1, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<HypervisorUnavailableException>(() => virsh.ListRunningDomainsAsync(Hv1, CancellationToken.None));
 
         Assert.Equal("hv1", error.Host);
+        var failure = Assert.IsType<CommandFailedException>(error.InnerException);
+        Assert.Equal((1, "error: failed to connect to the hypervisor\n"), (failure.ExitCode, failure.Stderr));
+        Assert.Contains($"'{fake!.Path} -c qemu+tcp://10.0.0.1/system list --name' exited with 1", error.Message, StringComparison.Ordinal);
         Assert.Contains("failed to connect", error.Message, StringComparison.Ordinal);
-        Assert.Contains("virsh -c qemu+tcp://10.0.0.1/system list", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Check that libvirtd listens at qemu+tcp://10.0.0.1/system", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_libvirtd_that_does_not_answer_is_unavailable_at_the_query_deadline()
+    {
+        var virsh = Fake("list) while :; do sleep 0.1; done ;;");
+        var clock = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<HypervisorUnavailableException>(() => virsh.ListRunningDomainsAsync(Hv1, CancellationToken.None));
+
+        Assert.Contains("No answer within libvirt.queryTimeout (5 s)", error.Message, StringComparison.Ordinal);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(9));
+    }
+
+    [Fact]
+    public async Task A_missing_virsh_says_which_path_was_tried()
+    {
+        var virsh = At("/nonexistent/virsh");
+
+        var query = await Assert.ThrowsAsync<HypervisorUnavailableException>(() => virsh.ListRunningDomainsAsync(Hv1, CancellationToken.None));
+        var migrate = await Assert.ThrowsAsync<CommandFailedException>(() =>
+            virsh.MigrateAsync("vm1", Hv1, Hv2, TimeSpan.FromMinutes(1), [], CancellationToken.None));
+
+        Assert.Contains("Is virsh installed? libvirt.virshPath is '/nonexistent/virsh'", query.Message, StringComparison.Ordinal);
+        Assert.Null(migrate.ExitCode);
+        Assert.Contains("did not start", migrate.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The real virsh on libvirt's test driver (in-process, no daemon, no network).</summary>
@@ -93,7 +178,7 @@ public sealed class VirshHypervisorTests
     public async Task A_domain_named_like_a_flag_reaches_the_real_virsh_as_a_name()
     {
         var test = new InventoryHost { Name = "test", LibvirtUri = "test:///default", CpuCapacity = 1 };
-        var virsh = Virsh(new ProcessCommandRunner(TimeProvider.System));
+        var virsh = At("virsh");
 
         var attempt = await virsh.MigrateAsync("--p2p", test, test, TimeSpan.FromSeconds(30), [], CancellationToken.None);
         var presence = await virsh.GetDomainPresenceAsync(test, "test", CancellationToken.None);

@@ -33,7 +33,7 @@ public sealed class LabExecutorTests : IDisposable
         };
         var hv1 = inventory.FindHost("hv1") ?? throw new InvalidOperationException("lab.json has no hv1");
         var hv2 = inventory.FindHost("hv2") ?? throw new InvalidOperationException("lab.json has no hv2");
-        var virsh = new VirshHypervisor(new ProcessCommandRunner(TimeProvider.System), Options.Create(new LibvirtOptions()), NullLogger<VirshHypervisor>.Instance);
+        var virsh = new VirshHypervisor(Options.Create(new LibvirtOptions()), TimeProvider.System, NullLogger<VirshHypervisor>.Instance);
         var policy = new PolicyOptions { MigrationTimeout = TimeSpan.FromMinutes(2) };
         var components = new Components(directory.File("journal.db"), virsh, policy: policy, inventory: inventory);
         await components.Journal.InitializeAsync(CancellationToken.None);
