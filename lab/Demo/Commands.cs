@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using CliWrap;
 
 namespace Loadshift.Lab.Demo;
 
@@ -10,126 +10,80 @@ internal sealed record CommandResult(int ExitCode, string Output, string Error)
     public bool Succeeded => ExitCode == 0;
 }
 
-/// <summary>Runs programs with argument lists (never a shell string), with a deadline.</summary>
+/// <summary>Runs programs through CliWrap: argument lists (never a shell string), LC_ALL=C, output and error kept.</summary>
 internal static class Commands
 {
+    public static Command Of(string program, IEnumerable<string> arguments, StringBuilder output, StringBuilder error) =>
+        Cli.Wrap(program)
+            .WithArguments(arguments)
+            .WithEnvironmentVariables(e => e.Set("LC_ALL", "C"))
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(output))
+            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(error));
+
+    /// <summary>Runs a program to its end; past <paramref name="timeout"/> it is killed and the result says so.</summary>
     public static async Task<CommandResult> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
-        using var process = new Process { StartInfo = StartInfo(program, arguments) };
-        process.Start();
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        var output = new StringBuilder();
+        var error = new StringBuilder();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            await process.WaitForExitAsync(deadline.Token);
+            var result = await Of(program, arguments, output, error).ExecuteAsync(deadline.Token);
+            return new CommandResult(result.ExitCode, output.ToString(), error.ToString());
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
-            return new CommandResult(-1, await output, $"{program} did not finish within {timeout.TotalSeconds} s");
+            return new CommandResult(-1, output.ToString(), $"{program} did not finish within {timeout.TotalSeconds} s");
         }
-        return new CommandResult(process.ExitCode, await output, await error);
-    }
-
-    public static ProcessStartInfo StartInfo(string program, IEnumerable<string> arguments)
-    {
-        var info = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        info.Environment["LC_ALL"] = "C";
-        return info;
     }
 
     /// <summary>SIGTERM, which lab/load and the prober answer by reporting what they measured.</summary>
-    public static void Terminate(int pid)
-    {
-        using var kill = Process.Start(StartInfo("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)]));
-        kill?.WaitForExit(5000);
-    }
+    public static async Task TerminateAsync(int pid) =>
+        await RunAsync("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
 }
 
 /// <summary>A program that runs in the background (lab/load, the prober) until it ends or is stopped with
-/// SIGTERM; its standard output is kept.</summary>
+/// SIGTERM; its output is kept. Not stopped with CliWrap's graceful cancellation: that sends SIGINT, which a
+/// program started from a script's background job (lab/demo runs this one so) inherits as ignored.</summary>
 internal sealed class BackgroundCommand : IDisposable
 {
-    private readonly Process process;
     private readonly StringBuilder output = new();
     private readonly StringBuilder error = new();
+    private readonly CancellationTokenSource kill = new();
+    private readonly CommandTask<CliWrap.CommandResult> run;
 
-    public BackgroundCommand(string program, IEnumerable<string> arguments)
-    {
-        process = new Process { StartInfo = Commands.StartInfo(program, arguments) };
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(error, e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        StartedAt = DateTimeOffset.UtcNow;
-    }
+    public BackgroundCommand(string program, IEnumerable<string> arguments) =>
+        run = Commands.Of(program, arguments, output, error).ExecuteAsync(kill.Token);
 
-    public DateTimeOffset StartedAt { get; }
+    public bool HasExited => run.Task.IsCompleted;
 
-    public bool HasExited => process.HasExited;
-
-    /// <summary>Stops it with SIGTERM (SIGKILL after the grace) and returns its output.</summary>
+    /// <summary>Stops it with SIGTERM (killed, with its children, after the grace) and returns its output; the exit
+    /// code is -1 when it had to be killed.</summary>
     public async Task<CommandResult> StopAsync(TimeSpan grace)
     {
-        if (!process.HasExited)
+        if (!run.Task.IsCompleted)
         {
-            Commands.Terminate(process.Id);
+            await Commands.TerminateAsync(run.ProcessId);
         }
-        using var deadline = new CancellationTokenSource(grace);
+        kill.CancelAfter(grace);
+        int exitCode;
         try
         {
-            await process.WaitForExitAsync(deadline.Token);
+            exitCode = (await run).ExitCode;
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
+            exitCode = -1;
         }
-        lock (output)
-        {
-            return new CommandResult(process.ExitCode, output.ToString(), error.ToString());
-        }
+        return new CommandResult(exitCode, output.ToString(), error.ToString());
     }
 
     public void Dispose()
     {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // It ended meanwhile.
-        }
-        process.Dispose();
-    }
-
-    private void Append(StringBuilder to, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (output)
-        {
-            to.AppendLine(line);
-        }
+        kill.Cancel();
+        kill.Dispose();
     }
 }
