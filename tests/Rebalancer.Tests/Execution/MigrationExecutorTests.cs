@@ -46,7 +46,7 @@ public sealed class MigrationExecutorTests : IDisposable
         var row = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
         Assert.Equal((MigrationOutcomes.Succeeded, "hv2"), (row.Outcome, row.Placement));
         Assert.NotNull(row.EndedAt);
-        Assert.Equal(1, await Series.ValueAsync(components.Metrics, "rebalancer_migrations_total{result=\"succeeded\"}"));
+        Assert.Equal(1, await components.MigrationsAsync("succeeded"));
         Assert.Equal(0, components.Tracker.Count);
     }
 
@@ -61,7 +61,7 @@ public sealed class MigrationExecutorTests : IDisposable
         Assert.Equal("hv1", result.Placement);
         var row = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
         Assert.Contains("unable to connect", row.Stderr, StringComparison.Ordinal);
-        Assert.Equal(1, await Series.ValueAsync(components.Metrics, "rebalancer_migrations_total{result=\"failed\"}"));
+        Assert.Equal(1, await components.MigrationsAsync("failed"));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class MigrationExecutorTests : IDisposable
 
         Assert.Equal(MigrationOutcomes.TimedOut, result.Outcome);
         Assert.Contains("domjobabort", result.Note, StringComparison.Ordinal);
-        Assert.Equal(1, await Series.ValueAsync(components.Metrics, "rebalancer_migrations_total{result=\"timed_out\"}"));
+        Assert.Equal(1, await components.MigrationsAsync("timed_out"));
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed class MigrationExecutorTests : IDisposable
         var open = Assert.Single(await components.Journal.GetRunningMigrationsAsync(CancellationToken.None));
         Assert.Contains("operation aborted", open.Stderr, StringComparison.Ordinal);
         Assert.Contains("running on both", open.Note, StringComparison.Ordinal);
-        Assert.Equal(0, await Series.ValueAsync(components.Metrics, "rebalancer_migrations_total{result=\"timed_out\"}") + await Series.ValueAsync(components.Metrics, "rebalancer_migrations_total{result=\"failed\"}"));
+        Assert.Equal(0, await components.MigrationsAsync("timed_out") + await components.MigrationsAsync("failed"));
 
         // libvirt completes the switch-over after all.
         hypervisor.Presences.Clear();
@@ -111,7 +111,7 @@ public sealed class MigrationExecutorTests : IDisposable
 
         var resolved = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
         Assert.Equal((MigrationOutcomes.Succeeded, "hv2", -1), (resolved.Outcome, resolved.Placement, resolved.ExitCode));
-        Assert.Equal(1, await Series.ValueAsync(components.Metrics, "rebalancer_migrations_total{result=\"succeeded\"}"));
+        Assert.Equal(1, await components.MigrationsAsync("succeeded"));
         Assert.Equal(1, await Series.ValueAsync(components.Metrics, "rebalancer_domain_migrations_total{domain=\"vm1\"}"));
     }
 
@@ -133,7 +133,7 @@ public sealed class MigrationExecutorTests : IDisposable
         var resolved = (await after.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
         Assert.Equal((MigrationOutcomes.TimedOut, "hv1", true), (resolved.Outcome, resolved.Placement, resolved.TimedOut));
         Assert.Contains("resolved from libvirt", resolved.Note, StringComparison.Ordinal);
-        Assert.Equal((1, 0), (await Series.ValueAsync(after.Metrics, "rebalancer_migrations_total{result=\"timed_out\"}"), await Series.ValueAsync(after.Metrics, "rebalancer_migrations_total{result=\"failed\"}")));
+        Assert.Equal((1, 0), (await after.MigrationsAsync("timed_out"), await after.MigrationsAsync("failed")));
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public sealed class MigrationExecutorTests : IDisposable
         var (components, result) = await RunAsync();
 
         Assert.Equal(MigrationOutcomes.Running, result.Outcome);
-        Assert.Equal(0, await Series.ValueAsync(components.Metrics, "rebalancer_migrations_total{result=\"failed\"}"));
+        Assert.Equal(0, await components.MigrationsAsync("failed"));
         hypervisor.Unreachable.Clear();
         await components.Executor.ResolveOpenMigrationsAsync(CancellationToken.None);
         var resolved = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();

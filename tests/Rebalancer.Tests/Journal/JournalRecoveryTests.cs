@@ -99,7 +99,7 @@ public sealed class JournalRecoveryTests : IDisposable
         // The guest is down (RebalancerMigrationInterrupted), and the journal says which host holds it.
         Assert.Equal((MigrationOutcomes.Interrupted, "hv1"), (migration.Outcome, migration.Placement));
         Assert.Contains("shut off", migration.Note, StringComparison.Ordinal);
-        Assert.Equal(1, await Series.ValueAsync(after.Metrics, "rebalancer_migrations_total{result=\"interrupted\"}"));
+        Assert.Equal(1, await after.MigrationsAsync("interrupted"));
     }
 
     [Fact]
@@ -151,7 +151,7 @@ public sealed class JournalRecoveryTests : IDisposable
         var (after, migration) = await RestartAsync(id);
 
         Assert.Equal((MigrationOutcomes.TimedOut, "hv1", true), (migration.Outcome, migration.Placement, migration.TimedOut));
-        Assert.Equal(1, await Series.ValueAsync(after.Metrics, "rebalancer_migrations_total{result=\"timed_out\"}"));
+        Assert.Equal(1, await after.MigrationsAsync("timed_out"));
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public sealed class JournalRecoveryTests : IDisposable
 
         Assert.Equal(MigrationOutcomes.Interrupted, migration.Outcome);
         Assert.Null(migration.Placement);
-        Assert.Equal(1, await Series.ValueAsync(after.Metrics, "rebalancer_migrations_total{result=\"interrupted\"}"));
+        Assert.Equal(1, await after.MigrationsAsync("interrupted"));
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public sealed class JournalRecoveryTests : IDisposable
         slow.SetResult();
 
         Assert.Equal(1, second + await first);
-        Assert.Equal(1, await Series.ValueAsync(after.Metrics, "rebalancer_migrations_total{result=\"succeeded\"}"));
+        Assert.Equal(1, await after.MigrationsAsync("succeeded"));
         var migration = (await after.Journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items.Single(m => m.Id == id);
         Assert.Equal(1, migration.Note!.Split("resolved from libvirt").Length - 1);
     }

@@ -39,6 +39,9 @@ internal sealed class Components
 
     public RebalancerMetrics Metrics { get; }
 
+    /// <summary>rebalancer_migrations_total of a result, as /metrics would serve it now.</summary>
+    public Task<double> MigrationsAsync(string result) => Series.ValueAsync(Metrics, $"rebalancer_migrations_total{{result=\"{result}\"}}");
+
     public TimeProvider Time { get; }
 
     public InventoryOptions Inventory { get; }
