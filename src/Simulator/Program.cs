@@ -1,0 +1,3 @@
+using Loadshift.Simulator;
+
+return Cli.Build().Parse(args).Invoke();
