@@ -111,10 +111,18 @@ internal static class Cli
         IReadOnlyList<PolicyResult> results = [];
         WithProgress("simulating", progress => results = Simulation.Simulator.Run(scenario, policies, progress));
         clock.Stop();
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 160;
+        }
         AnsiConsole.Write(Report.Table(results));
         foreach (var policy in policies)
         {
             Console.WriteLine($"  {policy.Name}: {policy.Description}");
+            if (policy is LoadshiftPolicy loadshift)
+            {
+                Console.WriteLine($"  loadshift: planner asked {loadshift.ReliefCalls} time(s) for relief, {loadshift.ReturnCalls} for a return home, {loadshift.Decisions.Count(d => d.Decision.Migration is not null)} move(s)");
+            }
         }
         using var process = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -136,6 +136,9 @@ public sealed class ClusterState
 
     public double Now { get; private set; }
 
+    /// <summary>Changes whenever a domain's demand or place changes (a new trace step, a migration starting or ending).</summary>
+    public long Version { get; private set; }
+
     public double HighWatermark => scenario.Policy.HighWatermark;
 
     /// <summary>The domain's CPU as a share of its host's capacity, as host_domain:libvirt_domain_cpu:ratio_rate1m
@@ -184,6 +187,7 @@ public sealed class ClusterState
     /// <summary>Recomputes every host's demand from the domains (after the trace's step changed).</summary>
     public void RecomputeHostDemand()
     {
+        Version++;
         Array.Clear(HostDemand);
         Array.Clear(CommittedMemory);
         for (var d = 0; d < DomainCount; d++)
@@ -311,6 +315,7 @@ public sealed class ClusterState
         }
         var move = new Move(domain, source, target, Now, Now + scenario.Migration.Seconds(memory[domain]), kind, memory[domain],
             BusyRatio[source] > HighWatermark);
+        Version++;
         MigratingTo[domain] = target;
         HostDemand[target] += demand[domain];
         CommittedMemory[target] += memory[domain];
@@ -344,6 +349,7 @@ public sealed class ClusterState
                 continue;
             }
             InFlight.RemoveAt(i);
+            Version++;
             HostOf[move.Domain] = move.Target;
             MigratingTo[move.Domain] = -1;
             // Rounding must not leave an emptied host a hair below zero.

@@ -41,7 +41,7 @@ public sealed class Generator
         Hosts = [.. Enumerable.Range(0, options.Hosts).Select(i =>
         {
             var cores = HostCores[random.Next(HostCores.Length)];
-            return new InventoryHost { Name = $"hv{i + 1:D3}", CpuCapacity = cores, MemoryBytes = cores * 8 * GiB };
+            return new InventoryHost { Name = $"hv{i + 1:D3}", CpuCapacity = cores, MemoryBytes = cores * 12 * GiB };
         })];
         var totalCapacity = Hosts.Sum(h => h.CpuCapacity);
         var profiles = new DomainProfile[options.Domains];
