@@ -10,8 +10,7 @@ namespace Loadshift.Simulator.Policies;
 /// no host is underused.</summary>
 public sealed class DeschedulerPolicy(TimeSpan interval, double lowThreshold, double targetThreshold, int maxInFlight) : IPolicy
 {
-    private readonly MoveQueue queue = new(maxInFlight);
-    private double nextRun;
+    private readonly MoveQueue queue = new(maxInFlight, interval);
 
     public string Name => "descheduler";
 
@@ -20,13 +19,11 @@ public sealed class DeschedulerPolicy(TimeSpan interval, double lowThreshold, do
 
     public void Act(ClusterState cluster)
     {
-        queue.Start(cluster);
-        if (cluster.Now < nextRun || !cluster.HasBusyRatio || !queue.IsEmpty || cluster.InFlight.Count > 0)
+        if (!queue.Due(cluster))
         {
             return;
         }
-        nextRun = cluster.Now + interval.TotalSeconds;
-        var load = Enumerable.Range(0, cluster.HostCount).Select(h => cluster.BusyRatio[h] * cluster.Capacity[h]).ToArray();
+        var load = MoveQueue.BusyCores(cluster);
         var memory = (long[])cluster.CommittedMemory.Clone();
         var under = Enumerable.Range(0, cluster.HostCount).Where(h => !cluster.Maintenance[h] && cluster.BusyRatio[h] < lowThreshold).ToList();
         var over = Enumerable.Range(0, cluster.HostCount).Where(h => cluster.BusyRatio[h] > targetThreshold)

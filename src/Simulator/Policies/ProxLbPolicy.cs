@@ -9,8 +9,7 @@ namespace Loadshift.Simulator.Policies;
 /// on its own model, updated after each planned move, then migrates.</summary>
 public sealed class ProxLbPolicy(TimeSpan interval, double balanciness, int maxInFlight) : IPolicy
 {
-    private readonly MoveQueue queue = new(maxInFlight);
-    private double nextRun;
+    private readonly MoveQueue queue = new(maxInFlight, interval);
 
     public string Name => "proxlb";
 
@@ -19,13 +18,11 @@ public sealed class ProxLbPolicy(TimeSpan interval, double balanciness, int maxI
 
     public void Act(ClusterState cluster)
     {
-        queue.Start(cluster);
-        if (cluster.Now < nextRun || !cluster.HasBusyRatio || !queue.IsEmpty || cluster.InFlight.Count > 0)
+        if (!queue.Due(cluster))
         {
             return;
         }
-        nextRun = cluster.Now + interval.TotalSeconds;
-        var load = Enumerable.Range(0, cluster.HostCount).Select(h => cluster.BusyRatio[h] * cluster.Capacity[h]).ToArray();
+        var load = MoveQueue.BusyCores(cluster);
         var memory = (long[])cluster.CommittedMemory.Clone();
         var placed = (int[])cluster.HostOf.Clone();
         var eligible = Enumerable.Range(0, cluster.HostCount).Where(h => !cluster.Maintenance[h]).ToArray();
