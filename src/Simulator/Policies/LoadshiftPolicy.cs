@@ -156,7 +156,10 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
     }
 
     private DomainView[]? domainViews;
-    private long domainViewsVersion = -1;
+    private long domainViewsStep = -1;
+    private Dictionary<string, DomainHistory>? history;
+    private int historyMovesEnded = -1;
+    private double historyExpiry;
     private Dictionary<string, int>? domainIndex;
     private Dictionary<string, int>? hostIndex;
 
@@ -191,37 +194,66 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
                 null, cluster.Maintenance[h], Reachable: true,
                 Settling: now - cluster.LastReceivedEnd[h] < options.SettleTime.TotalSeconds));
         }
-        // The domains change with the trace's step and with migrations only: built again then, not every tick.
-        if (domainViews is null || cluster.Version != domainViewsVersion)
+        // The domains change with the trace's step and with migrations only: all built again at a new step, those on
+        // the hosts a migration touched after one, not every tick.
+        if (domainViews is null || cluster.StepVersion != domainViewsStep)
         {
-            var domains = new DomainView[cluster.DomainCount];
+            domainViews = new DomainView[cluster.DomainCount];
             for (var d = 0; d < cluster.DomainCount; d++)
             {
-                domains[d] = new DomainView(cluster.Name(d), cluster.Hosts[cluster.HostOf[d]].Name, cluster.Share(d), cluster.Memory(d),
-                    cluster.Hosts[cluster.Home[d]].Name, cluster.Pinned[d],
-                    cluster.MigratingTo[d] >= 0 ? cluster.Hosts[cluster.MigratingTo[d]].Name : null);
+                domainViews[d] = View(cluster, d);
             }
-            domainViews = domains;
-            domainViewsVersion = cluster.Version;
+            domainViewsStep = cluster.StepVersion;
+            cluster.TouchedHosts.Clear();
         }
-        var history = new Dictionary<string, DomainHistory>(StringComparer.Ordinal);
-        var backoffSince = now - options.BackoffWindow.TotalSeconds;
-        foreach (var (d, starts) in cluster.MoveStarts)
+        else if (cluster.TouchedHosts.Count > 0)
         {
-            if (double.IsNaN(cluster.LastMoveEnd[d]))
+            for (var d = 0; d < cluster.DomainCount; d++)
             {
-                continue;
+                if (cluster.TouchedHosts.Contains(cluster.HostOf[d]) || (cluster.MigratingTo[d] >= 0 && cluster.TouchedHosts.Contains(cluster.MigratingTo[d])))
+                {
+                    domainViews[d] = View(cluster, d);
+                }
             }
-            // Only migrations that ended count (the journal's succeeded ones); the one in flight is in InFlight.
-            var ended = cluster.MigratingTo[d] >= 0 ? starts.Count - 1 : starts.Count;
-            var recent = starts.Take(ended).Count(s => s >= backoffSince);
-            history[cluster.Name(d)] = new DomainHistory(At(cluster.LastMoveStart[d]), At(cluster.LastMoveEnd[d]), recent);
+            cluster.TouchedHosts.Clear();
+        }
+        // The history changes when a migration ends, and when a move leaves the back-off window.
+        if (history is null || cluster.MovesEnded != historyMovesEnded || now >= historyExpiry)
+        {
+            history = new Dictionary<string, DomainHistory>(StringComparer.Ordinal);
+            historyExpiry = double.PositiveInfinity;
+            historyMovesEnded = cluster.MovesEnded;
+            var backoff = options.BackoffWindow.TotalSeconds;
+            foreach (var (d, starts) in cluster.MoveStarts)
+            {
+                if (double.IsNaN(cluster.LastMoveEnd[d]))
+                {
+                    continue;
+                }
+                // Only migrations that ended count (the journal's succeeded ones); the one in flight is in InFlight.
+                var ended = cluster.MigratingTo[d] >= 0 ? starts.Count - 1 : starts.Count;
+                var recent = 0;
+                for (var i = 0; i < ended; i++)
+                {
+                    if (starts[i] >= now - backoff)
+                    {
+                        recent++;
+                        historyExpiry = Math.Min(historyExpiry, starts[i] + backoff);
+                    }
+                }
+                history[cluster.Name(d)] = new DomainHistory(At(cluster.LastMoveStart[d]), At(cluster.LastMoveEnd[d]), recent);
+            }
         }
         var inFlight = cluster.InFlight
             .Select(m => new MigrationInFlight(cluster.Name(m.Domain), cluster.Hosts[m.Source].Name, cluster.Hosts[m.Target].Name, At(m.StartedAt)))
             .ToList();
         return new PlanningInput(hosts, domainViews, history, inFlight, policy, At(now));
     }
+
+    private static DomainView View(ClusterState cluster, int d) =>
+        new(cluster.Name(d), cluster.Hosts[cluster.HostOf[d]].Name, cluster.Share(d), cluster.Memory(d),
+            cluster.Hosts[cluster.Home[d]].Name, cluster.Pinned[d],
+            cluster.MigratingTo[d] >= 0 ? cluster.Hosts[cluster.MigratingTo[d]].Name : null);
 
     private static string Seconds(TimeSpan t) => DurationConverter.Format(t);
 }

@@ -136,8 +136,15 @@ public sealed class ClusterState
 
     public double Now { get; private set; }
 
-    /// <summary>Changes whenever a domain's demand or place changes (a new trace step, a migration starting or ending).</summary>
-    public long Version { get; private set; }
+    /// <summary>Changes with each trace step (every domain's demand may have changed).</summary>
+    public long StepVersion { get; private set; }
+
+    /// <summary>Hosts a migration started or ended on since the reader last cleared the set (the domains there, and
+    /// their shares, changed).</summary>
+    public HashSet<int> TouchedHosts { get; } = [];
+
+    /// <summary>Migrations ended so far.</summary>
+    public int MovesEnded { get; private set; }
 
     public double HighWatermark => scenario.Policy.HighWatermark;
 
@@ -187,7 +194,7 @@ public sealed class ClusterState
     /// <summary>Recomputes every host's demand from the domains (after the trace's step changed).</summary>
     public void RecomputeHostDemand()
     {
-        Version++;
+        StepVersion++;
         Array.Clear(HostDemand);
         Array.Clear(CommittedMemory);
         for (var d = 0; d < DomainCount; d++)
@@ -315,7 +322,8 @@ public sealed class ClusterState
         }
         var move = new Move(domain, source, target, Now, Now + scenario.Migration.Seconds(memory[domain]), kind, memory[domain],
             BusyRatio[source] > HighWatermark);
-        Version++;
+        TouchedHosts.Add(source);
+        TouchedHosts.Add(target);
         MigratingTo[domain] = target;
         HostDemand[target] += demand[domain];
         CommittedMemory[target] += memory[domain];
@@ -349,7 +357,9 @@ public sealed class ClusterState
                 continue;
             }
             InFlight.RemoveAt(i);
-            Version++;
+            MovesEnded++;
+            TouchedHosts.Add(move.Source);
+            TouchedHosts.Add(move.Target);
             HostOf[move.Domain] = move.Target;
             MigratingTo[move.Domain] = -1;
             // Rounding must not leave an emptied host a hair below zero.
