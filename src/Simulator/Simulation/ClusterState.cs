@@ -149,7 +149,9 @@ public sealed class ClusterState
     public double HighWatermark => scenario.Policy.HighWatermark;
 
     /// <summary>The domain's CPU as a share of its host's capacity, as host_domain:libvirt_domain_cpu:ratio_rate1m
-    /// records it: what it gets (its demand scaled down when the host is saturated) over the host's capacity.</summary>
+    /// records it: what it gets (its demand scaled down when the host is saturated) over the host's capacity. Taken
+    /// at the tick, not averaged over the rule's 1m window: the two differ only in the minute after a trace step or
+    /// a move.</summary>
     public double Share(int domain)
     {
         var host = HostOf[domain];
