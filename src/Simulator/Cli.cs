@@ -116,9 +116,11 @@ internal static class Cli
             AnsiConsole.Profile.Width = 160;
         }
         AnsiConsole.Write(Report.Table(results));
-        foreach (var policy in policies)
+        foreach (var (policy, result) in policies.Zip(results))
         {
             Console.WriteLine($"  {policy.Name}: {policy.Description}");
+            Console.WriteLine($"  {policy.Name}: moves by kind: {string.Join(", ", result.Moves.GroupBy(m => m.Kind).Select(g => $"{g.Key} {g.Count()}"))}; " +
+                $"not helped: {string.Join(", ", result.NotHelpedBreakdown.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))}");
             if (policy is LoadshiftPolicy loadshift)
             {
                 Console.WriteLine($"  loadshift: planner asked {loadshift.ReliefCalls} time(s) for relief, {loadshift.ReturnCalls} for a return home, {loadshift.Decisions.Count(d => d.Decision.Migration is not null)} move(s)");

@@ -193,6 +193,9 @@ public sealed class ClusterState
 
     public int MovesNotHelped { get; private set; }
 
+    /// <summary>The moves that did not help, by kind and by what failed (for the record of why).</summary>
+    public Dictionary<string, int> NotHelpedBreakdown { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Recomputes every host's demand from the domains (after the trace's step changed).</summary>
     public void RecomputeHostDemand()
     {
@@ -244,9 +247,13 @@ public sealed class ClusterState
             verifications.Remove((at, move));
             // The planner's own acceptance rule, checked against what happened once the busy ratio shows the move:
             // the target stays under the high watermark, and an overloaded source gets under it.
-            if (BusyRatio[move.Target] > HighWatermark || (move.SourceWasOver && BusyRatio[move.Source] > HighWatermark))
+            var targetOver = BusyRatio[move.Target] > HighWatermark;
+            var sourceStillOver = move.SourceWasOver && BusyRatio[move.Source] > HighWatermark;
+            if (targetOver || sourceStillOver)
             {
                 MovesNotHelped++;
+                var key = $"{move.Kind}: {(targetOver ? sourceStillOver ? "target over, source still over" : "target over" : "source still over")}";
+                NotHelpedBreakdown[key] = NotHelpedBreakdown.GetValueOrDefault(key) + 1;
             }
         }
     }

@@ -21,7 +21,8 @@ public sealed record PolicyResult(
     int HardRuleViolations,
     int MovesNotHelped,
     IReadOnlyList<Move> Moves,
-    Series Series);
+    Series Series,
+    IReadOnlyDictionary<string, int> NotHelpedBreakdown);
 
 /// <summary>Per trace step: the busiest host's busy ratio (as Prometheus records it) and the migrations started.</summary>
 public sealed class Series
@@ -94,7 +95,7 @@ public static class Simulator
             return new PolicyResult(policy.Name, policy.Description,
                 s.HostTicks == 0 ? 0 : (double)s.OverloadedHostTicks / s.HostTicks,
                 s.UnservedCoreSeconds, s.Moves.Count, s.Moves.Sum(m => m.Bytes), s.MovesUndone, s.HardRuleViolations,
-                s.MovesNotHelped, s.Moves, series[p]);
+                s.MovesNotHelped, s.Moves, series[p], s.NotHelpedBreakdown);
         })];
     }
 }
