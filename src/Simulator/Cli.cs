@@ -124,6 +124,13 @@ internal static class Cli
             if (policy is LoadshiftPolicy loadshift)
             {
                 Console.WriteLine($"  loadshift: planner asked {loadshift.ReliefCalls} time(s) for relief, {loadshift.ReturnCalls} for a return home, {loadshift.Decisions.Count(d => d.Decision.Migration is not null)} move(s)");
+                var reliefs = loadshift.Decisions.Where(d => d.Decision.Kind == Rebalancer.Planning.DecisionKind.Relief && d.Decision.Migration is not null)
+                    .Select(d => d.Decision.Migration!).ToList();
+                if (reliefs.Count > 0)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  loadshift: reliefs' predictions, median (p10-p90): source after {Quantiles(reliefs.Select(p => p.SourceBusyAfter))}, target after {Quantiles(reliefs.Select(p => p.TargetBusyAfter))}"));
+                }
             }
         }
         using var process = Process.GetCurrentProcess();
@@ -142,6 +149,13 @@ internal static class Cli
             Chart.Save(results, scenario.Policy.HighWatermark, png.FullName, label);
         }
         return 0;
+    }
+
+    private static string Quantiles(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        double At(double q) => sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(q * sorted.Count))];
+        return string.Create(CultureInfo.InvariantCulture, $"{At(0.5):0.000} ({At(0.1):0.000}-{At(0.9):0.000})");
     }
 
     private static void WithProgress(string what, Action<IProgress<double>?> work)

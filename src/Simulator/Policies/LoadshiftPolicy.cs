@@ -151,7 +151,8 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
             return input;
         }
         var domain = DomainIndex(cluster, plan.Domain);
-        var move = cluster.StartMigration(domain, HostIndex(cluster, plan.Target), kind);
+        var move = cluster.StartMigration(domain, HostIndex(cluster, plan.Target), kind,
+            kind == MoveKind.Relief ? plan.SourceBusyAfter < options.HighWatermark : null);
         return input with { InFlight = [.. input.InFlight, new MigrationInFlight(plan.Domain, plan.Source, plan.Target, At(move.StartedAt))] };
     }
 

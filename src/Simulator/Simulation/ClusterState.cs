@@ -12,7 +12,12 @@ public enum MoveKind
 }
 
 /// <summary>One migration in the simulated cluster.</summary>
-public sealed record Move(int Domain, int Source, int Target, double StartedAt, double EndsAt, MoveKind Kind, long Bytes, bool SourceWasOver);
+/// <param name="SourceWasOver">The source's busy ratio was over the high watermark when the move started.</param>
+/// <param name="SourceSaturated">The source's demand exceeded its capacity: the domain's share understated its demand.</param>
+/// <param name="PredictedEnough">The policy predicted the source under the high watermark after the move (the
+/// planner's SourceBusyAfter; null when the policy predicts nothing).</param>
+public sealed record Move(int Domain, int Source, int Target, double StartedAt, double EndsAt, MoveKind Kind, long Bytes, bool SourceWasOver,
+    bool SourceSaturated, bool? PredictedEnough = null);
 
 /// <summary>One policy's copy of the cluster in simulated time: where each domain runs, the hosts' load, the
 /// busy ratio Prometheus would record, the alert's state, the migrations and the figures. Time is in seconds
@@ -252,7 +257,8 @@ public sealed class ClusterState
             if (targetOver || sourceStillOver)
             {
                 MovesNotHelped++;
-                var key = $"{move.Kind}: {(targetOver ? sourceStillOver ? "target over, source still over" : "target over" : "source still over")}";
+                var key = $"{move.Kind}: {(targetOver ? sourceStillOver ? "target over, source still over" : "target over" : "source still over")}" +
+                    (move.SourceSaturated ? " (source saturated)" : "") + (move.PredictedEnough == false ? " (no single move enough)" : "");
                 NotHelpedBreakdown[key] = NotHelpedBreakdown.GetValueOrDefault(key) + 1;
             }
         }
@@ -314,7 +320,7 @@ public sealed class ClusterState
 
     /// <summary>Starts a live migration now; counts it against the hard rules (pinned domains stay, nothing goes
     /// to a host in maintenance, a target's memory is not overcommitted).</summary>
-    public Move StartMigration(int domain, int target, MoveKind kind)
+    public Move StartMigration(int domain, int target, MoveKind kind, bool? predictedEnough = null)
     {
         if (MigratingTo[domain] >= 0)
         {
@@ -330,7 +336,7 @@ public sealed class ClusterState
             HardRuleViolations++;
         }
         var move = new Move(domain, source, target, Now, Now + scenario.Migration.Seconds(memory[domain]), kind, memory[domain],
-            BusyRatio[source] > HighWatermark);
+            BusyRatio[source] > HighWatermark, HostDemand[source] > Capacity[source], predictedEnough);
         TouchedHosts.Add(source);
         TouchedHosts.Add(target);
         MigratingTo[domain] = target;
