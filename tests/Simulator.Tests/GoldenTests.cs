@@ -99,11 +99,15 @@ public sealed class GoldenTests
         }
     }
 
-    [Fact]
-    public void Loadshift_skipping_calls_known_to_answer_no_action_makes_the_same_moves()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Loadshift_skipping_calls_known_to_answer_no_action_makes_the_same_moves(int maxInFlight)
     {
         var generator = new Generator(Small with { Domains = 80, Load = 0.6 });
-        var scenario = Scenario.From(InventoryFile.Parse(new StringReader(generator.InventoryYaml()), "generated"), generator.Placement,
+        var inventory = InventoryFile.Parse(new StringReader(generator.InventoryYaml()), "generated",
+            [new("policy:maxMigrationsInFlight", maxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        var scenario = Scenario.From(inventory, generator.Placement,
             AlertRule.Load(Repo.Path("prometheus"), "HypervisorCpuHigh"), new MigrationModel(), _ => generator.OpenTrace());
         var results = Simulation.Simulator.Run(scenario, [new LoadshiftPolicy(scenario.Policy, scenario.Start), new LoadshiftPolicy(scenario.Policy, scenario.Start, everyCall: true)]);
         Assert.NotEmpty(results[0].Moves);
