@@ -108,4 +108,12 @@ public sealed class PolicyTests
         Assert.Empty(loadshift.Moves);
         Assert.Contains(policy.Decisions, d => d.Decision.Reason == "no_movable_domain");
     }
+
+    [Fact]
+    public void A_trace_step_shorter_than_the_evaluation_interval_is_refused_with_what_to_do()
+    {
+        var scenario = Repo.Scenario("hosts:\n  - name: hv1\n    cpuCapacity: 4\n", [("a", "hv1", 0)], Constant(3, 1.0), stepSeconds: 30);
+        var e = Assert.Throws<Inputs.InputException>(() => Simulation.Simulator.Run(scenario, [new NonePolicy()]));
+        Assert.Equal("the trace's step (30 s) is not a multiple of the evaluation interval (60 s): give --evaluation-interval 30s, or a trace with longer steps", e.Message);
+    }
 }

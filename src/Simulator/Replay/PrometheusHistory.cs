@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Loadshift.Rebalancer.Inventory;
 using Loadshift.Simulator.Inputs;

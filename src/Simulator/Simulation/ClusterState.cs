@@ -27,6 +27,7 @@ public sealed class ClusterState
     private readonly Scenario scenario;
     private readonly double[] demand;
     private readonly long[] memory;
+    private readonly double tick;
     private readonly int window;
     private readonly int calmWindow;
     private readonly double[] busyRing;
@@ -75,8 +76,6 @@ public sealed class ClusterState
             }
         }
     }
-
-    private readonly double tick;
 
     public IReadOnlyList<InventoryHost> Hosts { get; }
 

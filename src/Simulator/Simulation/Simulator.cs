@@ -64,11 +64,12 @@ public static class Simulator
             more = trace.ReadStep(nextDemand, nextMemory, out nextSeconds);
             var length = more ? nextSeconds - seconds : stepLength ?? (long)tick;
             stepLength = length;
-            if (length % (long)Math.Max(1, tick) != 0 && length >= tick)
+            if (length < tick || length % tick != 0)
             {
-                throw new InputException($"the trace's step ({length} s) is not a multiple of the evaluation interval ({tick} s)");
+                throw new InputException(
+                    $"the trace's step ({length} s) is not a multiple of the evaluation interval ({tick} s): give --evaluation-interval {length}s, or a trace with longer steps");
             }
-            var ticks = Math.Max(1, (int)(length / tick));
+            var ticks = (int)(length / tick);
             Parallel.For(0, states.Length, p =>
             {
                 var state = states[p];
