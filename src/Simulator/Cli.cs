@@ -194,6 +194,8 @@ internal static class Cli
             var step = Duration(parse.GetValue(ReplayStep)!, "--replay-step");
             var history = PrometheusHistory.ReadAsync(url, loaded.Inventory, from, to, step, CancellationToken.None).GetAwaiter().GetResult();
             label = $"replay of {url} {from:u} - {to:u}";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"recorded: {history.Domains.Count} domains; {AlertRule.BusyRecord} over {loaded.Policy.HighWatermark:0.00} in {history.RecordedOverloadTimeFraction(loaded.Policy.HighWatermark):0.00%} of host-steps (the simulated 'none' replays the same demand without the moves that happened)"));
             return history.ToScenario(loaded, rule, migration);
         }
         var placementFile = parse.GetValue(PlacementOption) ?? throw new InputException("--placement is required with --trace");

@@ -56,6 +56,8 @@ public sealed class PrometheusReplayTests : IDisposable
         Assert.Equal(1.2f, history.Cores[5][vm1], 3); // 0.3 of hv1's 4 CPUs
         Assert.Equal(0.4f, history.Cores[30][vm4], 3); // on hv1 by then: the series with host="hv1"
         Assert.Equal(2L << 30, history.Memory[vm1]);
+        // What happened: hv1 over 0.80 all 40 minutes, hv2 never.
+        Assert.Equal(0.5, history.RecordedOverloadTimeFraction(0.80), 6);
 
         // Replayed: the alert (for 2m) fires for hv1 at 0.90 and the Rebalancer's planner moves vm1, the lightest
         // domain that brings hv1 under 0.80 (the three tie; the name decides), to hv2.
@@ -87,6 +89,9 @@ public sealed class PrometheusReplayTests : IDisposable
         }
         Series(PrometheusHistory.DomainCpuRecord, "domain=\"vm4\",host=\"hv2\"", m => m < 20 ? 0.1 : null);
         Series(PrometheusHistory.DomainCpuRecord, "domain=\"vm4\",host=\"hv1\"", m => m >= 20 ? 0.1 : null);
+        metrics.Append("# TYPE host:hypervisor_cpu_busy:ratio_rate1m gauge\n");
+        Series("host:hypervisor_cpu_busy:ratio_rate1m", "host=\"hv1\"", m => m < 20 ? 0.9 : 1.0);
+        Series("host:hypervisor_cpu_busy:ratio_rate1m", "host=\"hv2\"", m => m < 20 ? 0.1 : 0.0);
         metrics.Append("# TYPE libvirt_domain_memory_maximum_bytes gauge\n");
         foreach (var vm in new[] { "vm1", "vm2", "vm3", "vm4" })
         {

@@ -9,7 +9,7 @@ namespace Loadshift.Simulator.Replay;
 /// <summary>A cluster's history read from Prometheus with range queries: each domain's CPU as the recording rule
 /// host_domain:libvirt_domain_cpu:ratio_rate1m gives it (a share of the host it ran on, times that host's
 /// capacity from the inventory: cores), where it ran (the series' host label), and its memory
-/// (libvirt_domain_memory_maximum_bytes). Replayed dry: the domains start where they ran at --from and the
+/// (libvirt_domain_memory_maximum_bytes), and each host's recorded busy ratio (to compare). Replayed dry: the domains start where they ran at --from and the
 /// policies move them from there.</summary>
 public sealed class PrometheusHistory
 {
@@ -19,8 +19,10 @@ public sealed class PrometheusHistory
     /// <summary>Prometheus refuses a range query of more than 11,000 points per series.</summary>
     private const int MaxPointsPerQuery = 11_000;
 
-    private PrometheusHistory(IReadOnlyList<string> domains, IReadOnlyList<string> firstHost, long[] memory, float[][] cores, long stepSeconds, DateTimeOffset from)
+    private PrometheusHistory(IReadOnlyList<string> domains, IReadOnlyList<string> firstHost, long[] memory, float[][] cores, long stepSeconds, DateTimeOffset from,
+        IReadOnlyDictionary<string, IReadOnlyList<double>> hostBusy)
     {
+        HostBusy = hostBusy;
         Domains = domains;
         FirstHost = firstHost;
         Memory = memory;
@@ -40,6 +42,17 @@ public sealed class PrometheusHistory
 
     public long StepSeconds { get; }
 
+    /// <summary>host:hypervisor_cpu_busy:ratio_rate1m per inventory host, one value per step where Prometheus had one:
+    /// what really happened, to hold the simulation's <c>none</c> policy against.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<double>> HostBusy { get; }
+
+    /// <summary>The recorded share of host-steps over <paramref name="highWatermark"/> (steps without a value left out).</summary>
+    public double RecordedOverloadTimeFraction(double highWatermark)
+    {
+        var all = HostBusy.Values.SelectMany(v => v).ToList();
+        return all.Count == 0 ? double.NaN : (double)all.Count(b => b > highWatermark) / all.Count;
+    }
+
     public DateTimeOffset From { get; }
 
     public static async Task<PrometheusHistory> ReadAsync(Uri prometheus, InventoryOptions inventory, DateTimeOffset from, DateTimeOffset to,
@@ -55,6 +68,12 @@ public sealed class PrometheusHistory
         var steps = (int)((to - from).TotalSeconds / stepSeconds) + 1;
         var cpu = await RangeAsync(http, DomainCpuRecord, from, steps, stepSeconds, cancellationToken).ConfigureAwait(false);
         var memory = await RangeAsync(http, DomainMemoryMetric, from, steps, stepSeconds, cancellationToken).ConfigureAwait(false);
+        var busy = await RangeAsync(http, AlertRule.BusyRecord, from, steps, stepSeconds, cancellationToken).ConfigureAwait(false);
+        var hostBusy = busy
+            .Where(series => series.Labels.TryGetValue("host", out var host) && capacity.ContainsKey(host))
+            .GroupBy(series => series.Labels["host"], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<double>)[.. g.SelectMany(series => series.Values).OrderBy(v => v.Step).Select(v => v.Value)],
+                StringComparer.Ordinal);
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         var first = new List<(int Step, string Host)>();
@@ -107,7 +126,7 @@ public sealed class PrometheusHistory
             }
         }
         var names = index.OrderBy(p => p.Value).Select(p => p.Key).ToList();
-        return new PrometheusHistory(names, [.. first.Select(f => f.Host)], bytes, table, stepSeconds, from);
+        return new PrometheusHistory(names, [.. first.Select(f => f.Host)], bytes, table, stepSeconds, from, hostBusy);
     }
 
     public Scenario ToScenario(InventoryFile inventory, AlertRule alert, MigrationModel migration)
