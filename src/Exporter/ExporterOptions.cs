@@ -49,6 +49,13 @@ internal sealed record ExporterOptions
         """;
 
     /// <summary>Parses "--flag=value" and "--flag value"; anything unknown or malformed throws, naming the flag.</summary>
+    /// <remarks>
+    /// Written here rather than with System.CommandLine, which does not give node_exporter's grammar: it also takes
+    /// "--flag:value" and "@file" response files (more than node_exporter's kingpin takes), has its own help, version
+    /// and error texts (the usage above and exit code 2 would be rebuilt around it), and hands back each option's
+    /// value without the order of the flags, where kingpin's --collector.NAME / --no-collector.NAME pair is "the
+    /// last one wins". This grammar is the few lines below, pinned by OptionsTests.
+    /// </remarks>
     public static ExporterOptions Parse(IReadOnlyList<string> args)
     {
         var options = new ExporterOptions();

@@ -18,13 +18,4 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "collector {Collector} failed: {Reason}")]
     public static partial void CollectorFailed(ILogger logger, string collector, string reason);
-
-    [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "{Method} {Path} failed: {Reason}")]
-    public static partial void RequestFailed(ILogger logger, string method, string path, string reason);
-
-    [LoggerMessage(EventId = 21, Level = LogLevel.Debug, Message = "request refused with {Status}: {Reason}")]
-    public static partial void RequestRefused(ILogger logger, int status, string reason);
-
-    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "accepting a connection failed: {Reason}")]
-    public static partial void AcceptFailed(ILogger logger, string reason);
 }

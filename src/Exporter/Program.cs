@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using Loadshift.Exporter;
 using Loadshift.Exporter.Collectors;
-using Loadshift.Exporter.Http;
 using Loadshift.Exporter.Scraping;
+using Loadshift.Exporter.Web;
 
 ExporterOptions options;
 try
@@ -27,16 +27,26 @@ if (options.ShowVersion)
     return 0;
 }
 
-using var logs = new ConsoleLog();
-var logger = logs.CreateLogger("loadshift-exporter");
-var scraper = CollectorRegistration.CreateScraper(options, logs, TimeProvider.System, out var libvirt);
+IDisposable? libvirt = null;
+await using var app = ExporterHost.Build(options,
+    (metrics, logs) => CollectorRegistration.CreateScraper(options, metrics, logs, TimeProvider.System, out libvirt));
 using var libvirtConnection = libvirt;
-var endpoints = new MetricsEndpoints(scraper, options);
+var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("loadshift-exporter");
 
-HttpServer server;
+void Stop(PosixSignalContext signal)
+{
+    signal.Cancel = true; // the host stops, below, rather than the runtime ending the process
+    Log.Stopping(logger, signal.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT");
+    app.Lifetime.StopApplication();
+}
+
+// SIGTERM from systemd, SIGINT from a terminal.
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
 try
 {
-    server = HttpServer.Listen(ExporterOptions.ParseListenAddress(options.ListenAddress), new HttpLimits(), endpoints.HandleAsync, logger);
+    await ExporterHost.StartAsync(app, ExporterOptions.ParseListenAddress(options.ListenAddress));
 }
 catch (ListenException e)
 {
@@ -44,24 +54,8 @@ catch (ListenException e)
     return 1;
 }
 
-using var stopping = new CancellationTokenSource();
-void Stop(PosixSignalContext signal)
-{
-    signal.Cancel = true; // stop here, below, rather than have the runtime end the process
-    Log.Stopping(logger, signal.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT");
-    stopping.Cancel();
-}
-
-// SIGTERM from systemd, SIGINT from a terminal.
-using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-
 var enabled = string.Join(",", ExporterOptions.CollectorNames.Where(c => !options.DisabledCollectors.Contains(c)));
 Log.Started(logger, Scraper.Version, options.ListenAddress, options.Procfs, options.LibvirtUri, enabled);
-using (server)
-{
-    await server.RunAsync(stopping.Token);
-}
-
+await app.WaitForShutdownAsync();
 Log.Stopped(logger);
 return 0;

@@ -1,5 +1,4 @@
 using Loadshift.Exporter.Collectors;
-using Loadshift.Exporter.Exposition;
 using Loadshift.Exporter.Libvirt;
 using Loadshift.Exporter.Scraping;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,18 +11,21 @@ public sealed class CpuCollectorTests : IDisposable
 
     public void Dispose() => Directory.Delete(_procfs, recursive: true);
 
+    private readonly TestRegistry _registry = new();
+
+    private CpuCollector NewCollector(long userHz, string? procfs = null) => new(procfs ?? _procfs, userHz, _registry.Metrics);
+
     private async Task<string> CollectAsync(CpuCollector collector, string stat)
     {
         await File.WriteAllTextAsync(Path.Combine(_procfs, "stat"), stat);
-        var w = new MetricWriter();
-        Assert.True(await collector.CollectAsync(w, new ScrapeContext(TimeSpan.FromSeconds(1)), CancellationToken.None));
-        return w.ToString();
+        Assert.True(await collector.CollectAsync(new ScrapeContext(TimeSpan.FromSeconds(1)), CancellationToken.None));
+        return await _registry.ExposeAsync();
     }
 
     [Fact]
     public async Task Seconds_are_ticks_divided_by_user_hz()
     {
-        var text = await CollectAsync(new CpuCollector(_procfs, userHz: 250), "cpu0 500 0 250 1000 0 0 0 0 100 0\n");
+        var text = await CollectAsync(NewCollector(userHz: 250), "cpu0 500 0 250 1000 0 0 0 0 100 0\n");
 
         Assert.Contains("hypervisor_cpu_seconds_total{cpu=\"0\",mode=\"user\"} 1.6\n", text, StringComparison.Ordinal);
         Assert.Contains("hypervisor_cpu_seconds_total{cpu=\"0\",mode=\"guest\"} 0.4\n", text, StringComparison.Ordinal);
@@ -35,7 +37,7 @@ public sealed class CpuCollectorTests : IDisposable
     [Fact]
     public async Task A_counter_that_steps_back_is_held_at_its_highest_value()
     {
-        var collector = new CpuCollector(_procfs, userHz: 100);
+        var collector = NewCollector(userHz: 100);
         await CollectAsync(collector, "cpu0 100 0 50 1000 20 0 0 0 0 0\n");
         var text = await CollectAsync(collector, "cpu0 110 0 50 998 19 0 0 0 0 0\n"); // idle and iowait stepped back
         var later = await CollectAsync(collector, "cpu0 120 0 50 1005 21 0 0 0 0 0\n");
@@ -49,7 +51,7 @@ public sealed class CpuCollectorTests : IDisposable
     [Fact]
     public async Task Offline_cpu_keeps_its_own_number()
     {
-        var text = await CollectAsync(new CpuCollector(_procfs, 100), Fixtures.Read("procfs-cpu2-offline", "stat"));
+        var text = await CollectAsync(NewCollector(100), Fixtures.Read("procfs-cpu2-offline", "stat"));
 
         Assert.Contains("hypervisor_cpus 3\n", text, StringComparison.Ordinal);
         Assert.Contains("{cpu=\"3\",mode=\"idle\"} 2650\n", text, StringComparison.Ordinal);
@@ -116,9 +118,86 @@ public class DomainSampleTests
 
     internal static string Render(IReadOnlyList<DomainSample> samples)
     {
-        var w = new MetricWriter();
-        DomainMetrics.Write(w, samples);
-        return w.ToString();
+        var registry = new TestRegistry();
+        new DomainMetrics(registry.Metrics).Update(samples);
+        return registry.ExposeAsync().GetAwaiter().GetResult();
+    }
+}
+
+/// <summary>The series of domains across scrapes: what goes, what comes back, and counters whose source restarted.</summary>
+public class DomainSeriesTests
+{
+    private readonly TestRegistry _registry = new();
+    private readonly DomainMetrics _metrics;
+
+    public DomainSeriesTests() => _metrics = new DomainMetrics(_registry.Metrics);
+
+    private static DomainSample Domain(string name, double cpuNanoseconds, params string[] interfaces) => new(
+        name, $"uuid-{name}", State: 1, StateReason: 1, cpuNanoseconds, double.NaN, double.NaN, VcpuCurrent: 1,
+        [new VcpuSample(0, cpuNanoseconds)], 1024, 1024, double.NaN,
+        [.. interfaces.Select(i => new InterfaceSample(i, cpuNanoseconds, 1, 0, 0, 2, 2, 0, 0))], []);
+
+    private async Task<string[]> ScrapeAsync(params DomainSample[] domains)
+    {
+        _metrics.Update(domains);
+        return (await _registry.ExposeAsync()).Split('\n');
+    }
+
+    [Fact]
+    public async Task A_domain_that_is_gone_is_gone_from_the_next_scrape_with_all_its_series()
+    {
+        await ScrapeAsync(Domain("web1", 5e9, "vnet0"), Domain("web2", 7e9, "vnet1"));
+
+        var lines = await ScrapeAsync(Domain("web1", 6e9, "vnet0"));
+
+        Assert.DoesNotContain(lines, l => l.Contains("web2", StringComparison.Ordinal));
+        Assert.Contains("libvirt_domain_cpu_time_seconds_total{domain=\"web1\"} 6", lines);
+        Assert.Contains("libvirt_domains{state=\"running\"} 1", lines);
+    }
+
+    [Fact]
+    public async Task An_interface_that_is_gone_is_gone_and_the_domain_stays()
+    {
+        await ScrapeAsync(Domain("web1", 5e9, "vnet0", "vnet9"));
+
+        var lines = await ScrapeAsync(Domain("web1", 6e9, "vnet0"));
+
+        Assert.DoesNotContain(lines, l => l.Contains("vnet9", StringComparison.Ordinal));
+        Assert.Contains("libvirt_domain_interface_receive_bytes_total{domain=\"web1\",interface=\"vnet0\"} 6000000000", lines);
+    }
+
+    [Fact]
+    public async Task A_counter_whose_domain_restarted_is_exported_as_its_new_value()
+    {
+        await ScrapeAsync(Domain("web1", 500e9, "vnet0"));
+
+        var lines = await ScrapeAsync(Domain("web1", 2e9, "vnet0")); // restarted, or back home after a migration
+
+        Assert.Contains("libvirt_domain_cpu_time_seconds_total{domain=\"web1\"} 2", lines);
+        Assert.Contains("libvirt_domain_vcpu_time_seconds_total{domain=\"web1\",vcpu=\"0\"} 2", lines);
+        Assert.Contains("libvirt_domain_interface_receive_bytes_total{domain=\"web1\",interface=\"vnet0\"} 2000000000", lines);
+        Assert.Single(lines, l => l.StartsWith("libvirt_domain_cpu_time_seconds_total{", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_domain_whose_uuid_changed_has_one_info_series_with_the_new_uuid()
+    {
+        await ScrapeAsync(Domain("web1", 1e9));
+
+        var lines = await ScrapeAsync(Domain("web1", 1e9) with { Uuid = "uuid-new" });
+
+        Assert.Equal(["libvirt_domain_info{domain=\"web1\",uuid=\"uuid-new\"} 1"],
+            lines.Where(l => l.StartsWith("libvirt_domain_info{", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_value_libvirt_stops_reporting_is_left_out_not_held()
+    {
+        await ScrapeAsync(Domain("web1", 1e9) with { BalloonRssKibibytes = 100 });
+
+        var lines = await ScrapeAsync(Domain("web1", 1e9));
+
+        Assert.DoesNotContain(lines, l => l.StartsWith("libvirt_domain_memory_rss_bytes{", StringComparison.Ordinal));
     }
 }
 
@@ -126,29 +205,28 @@ public class GoldenExpositionTests
 {
     private static readonly string s_golden = Path.Combine(Repo.Root, "tests", "Exporter.Tests", "Fixtures", "golden", "metrics.prom");
 
-    /// <summary>Every collector on fixtures: a 32-CPU KVM host and two domains. Set UPDATE_GOLDEN=1 to rewrite.</summary>
+    /// <summary>Every collector on fixtures: a 32-CPU KVM host and two domains, behind the scraper (without its
+    /// collector durations, which differ at each run). Set UPDATE_GOLDEN=1 to rewrite.</summary>
     internal static async Task<string> RenderFixturesAsync()
     {
         var procfs = Fixtures.Path("procfs-32cpu-kvm");
         var records = VirshDomstats.Parse(Fixtures.Read("domstats", "two-domains.txt"), name => name == "web1"
             ? "0f3c8a52-6c1e-4f5b-9d3a-7e2b1c4d5e6f"
             : "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d");
+        var registry = new TestRegistry();
         ICollector[] collectors =
         [
-            new CpuCollector(procfs, 100),
-            new MemoryCollector(procfs),
-            new LoadCollector(procfs),
-            new LibvirtCollector(new FakeDomainStatsSource(records), "test:///fixture", NullLogger<LibvirtCollector>.Instance),
+            new CpuCollector(procfs, 100, registry.Metrics),
+            new MemoryCollector(procfs, registry.Metrics),
+            new LoadCollector(procfs, registry.Metrics),
+            new LibvirtCollector(new FakeDomainStatsSource(records), "test:///fixture", registry.Metrics, NullLogger<LibvirtCollector>.Instance),
         ];
-        var all = new MetricWriter();
         foreach (var c in collectors)
         {
-            var w = new MetricWriter();
-            Assert.True(await c.CollectAsync(w, new ScrapeContext(TimeSpan.FromSeconds(1)), CancellationToken.None));
-            all.Append(w);
+            Assert.True(await c.CollectAsync(new ScrapeContext(TimeSpan.FromSeconds(1)), CancellationToken.None));
         }
 
-        return all.ToString();
+        return await registry.ExposeAsync();
     }
 
     [Fact]
@@ -175,11 +253,12 @@ public class ScraperTests
 {
     private static readonly ScrapeContext s_context = new(TimeSpan.FromMilliseconds(300));
 
-    private static Scraper NewScraper(IDomainStatsSource source) => new(
+    private static Scraper NewScraper(TestRegistry registry, IDomainStatsSource source) => new(
         [
-            new LoadCollector(Fixtures.Path("procfs-2cpu")),
-            new LibvirtCollector(source, "test:///fake", NullLogger<LibvirtCollector>.Instance),
+            new LoadCollector(Fixtures.Path("procfs-2cpu"), registry.Metrics),
+            new LibvirtCollector(source, "test:///fake", registry.Metrics, NullLogger<LibvirtCollector>.Instance),
         ],
+        registry.Metrics,
         NullLogger<Scraper>.Instance,
         TimeProvider.System);
 
@@ -187,9 +266,11 @@ public class ScraperTests
     public async Task Libvirt_past_its_deadline_still_serves_host_metrics_with_libvirt_up_0()
     {
         var hung = new TaskCompletionSource<IReadOnlyList<DomainStatsRecord>>();
-        var scraper = NewScraper(new FakeDomainStatsSource(_ => hung.Task));
+        var registry = new TestRegistry();
+        var scraper = NewScraper(registry, new FakeDomainStatsSource(_ => hung.Task));
 
-        var text = System.Text.Encoding.UTF8.GetString(await scraper.ScrapeAsync(s_context));
+        await scraper.ScrapeAsync(s_context);
+        var text = await registry.ExposeAsync();
 
         Assert.Contains("\nlibvirt_up 0\n", text, StringComparison.Ordinal);
         Assert.Contains("\nhypervisor_load1 ", text, StringComparison.Ordinal);
@@ -199,35 +280,69 @@ public class ScraperTests
     }
 
     [Fact]
+    public async Task Libvirt_gone_takes_the_domains_out_of_the_exposition()
+    {
+        IReadOnlyList<DomainStatsRecord> records = VirshDomstats.Parse(Fixtures.Read("domstats", "two-domains.txt"));
+        var up = true;
+        var registry = new TestRegistry();
+        var scraper = NewScraper(registry, new FakeDomainStatsSource(_ =>
+            up ? Task.FromResult(records) : Task.FromException<IReadOnlyList<DomainStatsRecord>>(new LibvirtException("gone"))));
+        await scraper.ScrapeAsync(s_context);
+        Assert.Contains("libvirt_domain_info{", await registry.ExposeAsync(), StringComparison.Ordinal);
+
+        up = false;
+        await scraper.ScrapeAsync(s_context);
+        var text = await registry.ExposeAsync();
+
+        Assert.Contains("\nlibvirt_up 0\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("libvirt_domain_info{", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("libvirt_domains{", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Overlapping_scrapes_share_the_collection_in_flight()
     {
         var release = new TaskCompletionSource<IReadOnlyList<DomainStatsRecord>>();
         var source = new FakeDomainStatsSource(_ => release.Task);
-        var scraper = NewScraper(source);
+        var scraper = NewScraper(new TestRegistry(), source);
 
         var first = scraper.ScrapeAsync(new ScrapeContext(TimeSpan.FromSeconds(10)));
         var second = scraper.ScrapeAsync(new ScrapeContext(TimeSpan.FromSeconds(10)));
         release.SetResult([]);
 
         Assert.Same(first, second);
-        Assert.Equal(await first, await second);
+        await first;
         Assert.Equal(1, source.Calls);
-        _ = await scraper.ScrapeAsync(s_context); // once finished, the next scrape collects afresh
+        await scraper.ScrapeAsync(s_context); // once finished, the next scrape collects afresh
         Assert.Equal(2, source.Calls);
     }
 
     [Fact]
     public async Task A_failing_collector_loses_its_samples_but_not_the_scrape()
     {
-        var scraper = new Scraper(
-            [new MemoryCollector("/nonexistent-procfs"), new LoadCollector(Fixtures.Path("procfs-2cpu"))],
-            NullLogger<Scraper>.Instance, TimeProvider.System);
+        var procfs = Directory.CreateTempSubdirectory("procfs-").FullName;
+        try
+        {
+            File.Copy(Fixtures.Path("procfs-2cpu", "meminfo"), Path.Combine(procfs, "meminfo"));
+            var registry = new TestRegistry();
+            var scraper = new Scraper(
+                [new MemoryCollector(procfs, registry.Metrics), new LoadCollector(Fixtures.Path("procfs-2cpu"), registry.Metrics)],
+                registry.Metrics, NullLogger<Scraper>.Instance, TimeProvider.System);
+            await scraper.ScrapeAsync(s_context);
+            Assert.Contains("hypervisor_memory_total_bytes", await registry.ExposeAsync(), StringComparison.Ordinal);
 
-        var text = System.Text.Encoding.UTF8.GetString(await scraper.ScrapeAsync(s_context));
+            File.Delete(Path.Combine(procfs, "meminfo"));
+            await scraper.ScrapeAsync(s_context);
+            var text = await registry.ExposeAsync();
 
-        Assert.DoesNotContain("hypervisor_memory_total_bytes", text, StringComparison.Ordinal);
-        Assert.Contains("hypervisor_scrape_collector_success{collector=\"meminfo\"} 0\n", text, StringComparison.Ordinal);
-        Assert.Contains("\nhypervisor_load5 ", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("\nhypervisor_memory_total_bytes ", text, StringComparison.Ordinal); // HELP and TYPE alone stay
+            Assert.Contains("hypervisor_scrape_collector_success{collector=\"meminfo\"} 0\n", text, StringComparison.Ordinal);
+            Assert.Contains("\nhypervisor_load5 ", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(procfs, recursive: true);
+        }
     }
 }
 

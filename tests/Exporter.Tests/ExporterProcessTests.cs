@@ -37,7 +37,19 @@ internal sealed class ExporterProcess : IAsyncDisposable
 
     public Uri MetricsUri => new($"http://127.0.0.1:{Port}/metrics");
 
-    public static string Dll => Path.Combine(AppContext.BaseDirectory, "loadshift-exporter.dll");
+    /// <summary>The published native executable, what the systemd unit and the lab run: lab/lib/publish puts it in
+    /// lab/.cache/exporter (tests/run publishes it before the tests; here it is published only if it is missing or
+    /// older than src/Exporter, which lab/lib/publish checks).</summary>
+    public static string Executable => s_executable.Value;
+
+    private static readonly Lazy<string> s_executable = new(() =>
+    {
+        var output = Path.Combine(RepositoryRoot.Path, "lab", ".cache", "exporter");
+        var publish = Tool.Run(Path.Combine(RepositoryRoot.Path, "lab", "lib", "publish"),
+            [Path.Combine(RepositoryRoot.Path, "src", "Exporter", "Exporter.csproj"), output], timeout: TimeSpan.FromMinutes(10));
+        Assert.True(publish.ExitCode == 0, publish.ToString());
+        return Path.Combine(output, "loadshift-exporter");
+    });
 
     public static int FreePort()
     {
@@ -49,8 +61,7 @@ internal sealed class ExporterProcess : IAsyncDisposable
     public static async Task<ExporterProcess> StartAsync(params string[] args)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Dll);
+        var start = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
         foreach (var a in args)
         {
@@ -173,7 +184,7 @@ public class ExporterProcessTests
     [Fact]
     public async Task An_unknown_flag_stops_the_program_with_a_message_naming_it()
     {
-        var result = await Tool.RunAsync("dotnet", [ExporterProcess.Dll, "--web.listen-adress=:1"]);
+        var result = await Tool.RunAsync(ExporterProcess.Executable, ["--web.listen-adress=:1"]);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("unknown flag --web.listen-adress=:1", result.Stderr, StringComparison.Ordinal);
@@ -211,7 +222,7 @@ public class ExporterProcessTests
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        var result = await Tool.RunAsync("dotnet", [ExporterProcess.Dll, $"--web.listen-address=127.0.0.1:{port}", "--no-collector.libvirt"]);
+        var result = await Tool.RunAsync(ExporterProcess.Executable, [$"--web.listen-address=127.0.0.1:{port}", "--no-collector.libvirt"]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"loadshift-exporter: cannot listen on 127.0.0.1:{port}: the port is in use (another exporter, or another program, listens on it)\n", result.Stderr);

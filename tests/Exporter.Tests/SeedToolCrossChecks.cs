@@ -1,6 +1,5 @@
 using System.Globalization;
 using Loadshift.Exporter.Collectors;
-using Loadshift.Exporter.Exposition;
 using Loadshift.Exporter.Procfs;
 
 namespace Loadshift.Exporter.Tests;
@@ -10,12 +9,11 @@ public class SeedToolCrossChecks
 {
     private static readonly ScrapeContext s_context = new(TimeSpan.FromSeconds(1));
 
-    private static async Task<Dictionary<string, double>> CpuSecondsByModeAsync(CpuCollector collector)
+    private static async Task<Dictionary<string, double>> CpuSecondsByModeAsync(CpuCollector collector, TestRegistry registry)
     {
-        var w = new MetricWriter();
-        await collector.CollectAsync(w, s_context, CancellationToken.None);
+        await collector.CollectAsync(s_context, CancellationToken.None);
         var byMode = new Dictionary<string, double>();
-        foreach (var line in w.ToString().Split('\n').Where(l => l.StartsWith("hypervisor_cpu_seconds_total{", StringComparison.Ordinal)))
+        foreach (var line in (await registry.ExposeAsync()).Split('\n').Where(l => l.StartsWith("hypervisor_cpu_seconds_total{", StringComparison.Ordinal)))
         {
             var mode = line[(line.IndexOf("mode=\"", StringComparison.Ordinal) + 6)..line.IndexOf("\"}", StringComparison.Ordinal)];
             byMode[mode] = byMode.GetValueOrDefault(mode) + double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
@@ -27,7 +25,8 @@ public class SeedToolCrossChecks
     [Fact]
     public async Task Cpu_shares_from_two_scrapes_agree_with_mpstat_over_the_same_interval()
     {
-        var collector = new CpuCollector("/proc", ClockTicks.UserHz);
+        var registry = new TestRegistry();
+        var collector = new CpuCollector("/proc", ClockTicks.UserHz, registry.Metrics);
         using var burn = new CancellationTokenSource();
         // Some load, so that busy is not trivially ~0: one thread spinning about half of the time.
         var burner = Task.Run(() =>
@@ -43,9 +42,9 @@ public class SeedToolCrossChecks
             }
         });
 
-        var before = await CpuSecondsByModeAsync(collector);
+        var before = await CpuSecondsByModeAsync(collector, registry);
         var mpstat = await Tool.RunAsync("mpstat", ["3", "1"], timeout: TimeSpan.FromSeconds(30));
-        var after = await CpuSecondsByModeAsync(collector);
+        var after = await CpuSecondsByModeAsync(collector, registry);
         await burn.CancelAsync();
         await burner;
 

@@ -1,14 +1,24 @@
 using System.Globalization;
-using Loadshift.Exporter.Exposition;
 using Loadshift.Exporter.Procfs;
+using Prometheus;
 
 namespace Loadshift.Exporter.Collectors;
 
 /// <summary>mpstat's view: each CPU's time by mode, from &lt;procfs&gt;/stat.</summary>
-internal sealed class CpuCollector(string procfs, long userHz) : ICollector
+internal sealed class CpuCollector(string procfs, long userHz, IMetricFactory metrics) : ICollector
 {
     private readonly string _statPath = Path.Combine(procfs, "stat");
     private readonly Lock _gate = new();
+
+    private readonly Gauge _cpus = metrics.CreateGauge("hypervisor_cpus",
+        "Online CPUs of the host: the cpuN lines of /proc/stat (under lxcfs, the host's CPU quota rounded up).");
+
+    private readonly Counter _seconds = metrics.CreateCounter("hypervisor_cpu_seconds_total",
+        "Seconds each CPU spent in each mode, from /proc/stat with mpstat's semantics: user excludes guest and " +
+        "nice excludes guest_nice, so one CPU's modes add up to its total time.", ["cpu", "mode"]);
+
+    /// <summary>Per CPU and mode; a CPU that goes offline loses its series.</summary>
+    private readonly SeriesTable<(int Cpu, int Mode), Series> _series = new();
 
     // Highest value exposed so far per CPU and mode. The kernel's idle and iowait can step back by a tick or two
     // between reads (seen under lxcfs, and documented in proc(5) for iowait); a counter must not, so a value below
@@ -17,35 +27,37 @@ internal sealed class CpuCollector(string procfs, long userHz) : ICollector
 
     public string Name => "cpu";
 
-    public Task<bool> CollectAsync(MetricWriter writer, ScrapeContext context, CancellationToken cancellationToken)
+    public Task<bool> CollectAsync(ScrapeContext context, CancellationToken cancellationToken)
     {
         var cpus = ProcStat.ParseCpus(File.ReadAllText(_statPath));
-        var modeTicks = new ulong[cpus.Count][];
         lock (_gate)
         {
-            for (var i = 0; i < cpus.Count; i++)
+            _cpus.Set(cpus.Count);
+            _series.Begin();
+            foreach (var cpu in cpus)
             {
-                modeTicks[i] = Clamp(cpus[i]);
+                var ticks = Clamp(cpu);
+                for (var m = 0; m < CpuTicks.Modes.Length; m++)
+                {
+                    _series.Get((cpu.Cpu, m), 0, static (key, _) =>
+                            new Series([key.Cpu.ToString(CultureInfo.InvariantCulture), CpuTicks.Modes[key.Mode]], 1))
+                        .Counter(0, _seconds, (double)ticks[m] / userHz);
+                }
             }
-        }
 
-        writer.Family("hypervisor_cpus", MetricType.Gauge,
-            "Online CPUs of the host: the cpuN lines of /proc/stat (under lxcfs, the host's CPU quota rounded up).");
-        writer.Sample(cpus.Count);
-
-        writer.Family("hypervisor_cpu_seconds_total", MetricType.Counter,
-            "Seconds each CPU spent in each mode, from /proc/stat with mpstat's semantics: user excludes guest and " +
-            "nice excludes guest_nice, so one CPU's modes add up to its total time.");
-        for (var i = 0; i < cpus.Count; i++)
-        {
-            var cpu = cpus[i].Cpu.ToString(CultureInfo.InvariantCulture);
-            for (var m = 0; m < CpuTicks.Modes.Length; m++)
-            {
-                writer.Sample("cpu", cpu, "mode", CpuTicks.Modes[m], (double)modeTicks[i][m] / userHz);
-            }
+            _series.RemoveUnseen();
         }
 
         return Task.FromResult(true);
+    }
+
+    public void Withdraw()
+    {
+        lock (_gate)
+        {
+            _cpus.Unpublish();
+            _series.Clear();
+        }
     }
 
     private ulong[] Clamp(CpuTicks cpu)
@@ -54,7 +66,7 @@ internal sealed class CpuCollector(string procfs, long userHz) : ICollector
         cpu.ToModeTicks(current);
         if (!_highest.TryGetValue(cpu.Cpu, out var highest))
         {
-            _highest[cpu.Cpu] = (ulong[])current.Clone();
+            _highest[cpu.Cpu] = current;
             return current;
         }
 
@@ -63,6 +75,6 @@ internal sealed class CpuCollector(string procfs, long userHz) : ICollector
             highest[m] = Math.Max(highest[m], current[m]);
         }
 
-        return (ulong[])highest.Clone();
+        return highest;
     }
 }

@@ -1,15 +1,21 @@
-using Loadshift.Exporter.Exposition;
 using Loadshift.Exporter.Libvirt;
+using Prometheus;
 
 namespace Loadshift.Exporter.Collectors;
 
 /// <summary>virt-top's view and more: every domain's state, CPU, memory, block and interface counters from one
 /// bulk stats call. When libvirt fails or is late, the scrape still carries libvirt_up 0 and the host metrics.</summary>
-internal sealed class LibvirtCollector(IDomainStatsSource source, string uri, ILogger<LibvirtCollector> logger) : ICollector
+internal sealed class LibvirtCollector(IDomainStatsSource source, string uri, IMetricFactory metrics, ILogger<LibvirtCollector> logger)
+    : ICollector
 {
+    private readonly Gauge _up = metrics.CreateGauge("libvirt_up",
+        "1 if the last bulk stats call to libvirt answered in time, 0 if it failed or ran past the deadline.");
+
+    private readonly DomainMetrics _domains = new(metrics);
+
     public string Name => "libvirt";
 
-    public async Task<bool> CollectAsync(MetricWriter writer, ScrapeContext context, CancellationToken cancellationToken)
+    public async Task<bool> CollectAsync(ScrapeContext context, CancellationToken cancellationToken)
     {
         IReadOnlyList<DomainStatsRecord> records;
         try
@@ -19,26 +25,25 @@ internal sealed class LibvirtCollector(IDomainStatsSource source, string uri, IL
         catch (Exception e) when (e is LibvirtException or DllNotFoundException or EntryPointNotFoundException)
         {
             Log.LibvirtDown(logger, uri, e.Message);
-            WriteUp(writer, 0);
+            _up.Set(0);
+            _domains.Clear();
             return false;
         }
 
-        WriteUp(writer, 1);
         var samples = new DomainSample[records.Count];
         for (var i = 0; i < records.Count; i++)
         {
             samples[i] = DomainSample.From(records[i]);
         }
 
-        DomainMetrics.Write(writer, samples);
+        _up.Set(1);
+        _domains.Update(samples);
         return true;
     }
 
-    private static void WriteUp(MetricWriter writer, double up)
+    public void Withdraw()
     {
-        writer.Family("libvirt_up", MetricType.Gauge,
-            "1 if the last bulk stats call to libvirt answered in time, 0 if it failed or ran past the deadline.");
-        writer.Sample(up);
+        _up.Unpublish();
+        _domains.Clear();
     }
-
 }

@@ -1,10 +1,11 @@
 using System.Globalization;
-using Loadshift.Exporter.Exposition;
+using Loadshift.Exporter.Collectors;
+using Prometheus;
 
 namespace Loadshift.Exporter.Libvirt;
 
-/// <summary>Turns domain samples into the libvirt_* families, one family at a time over all domains.</summary>
-internal static class DomainMetrics
+/// <summary>The libvirt_* families, defined once and set from each scrape's domain samples.</summary>
+internal sealed class DomainMetrics
 {
     private const double NanosecondsPerSecond = 1e9;
     private const double BytesPerKibibyte = 1024;
@@ -13,10 +14,79 @@ internal static class DomainMetrics
     public static readonly string[] StateNames =
         ["nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended"];
 
-    public static void Write(MetricWriter w, IReadOnlyList<DomainSample> domains)
+    private readonly Gauge _domains;
+    private readonly Gauge _info;
+    private readonly Gauge _state;
+    private readonly Gauge _stateReason;
+    private readonly Counter _cpuTime;
+    private readonly Counter _cpuUser;
+    private readonly Counter _cpuSystem;
+    private readonly Gauge _vcpus;
+    private readonly Counter _vcpuTime;
+    private readonly Gauge _memoryMaximum;
+    private readonly Gauge _memoryCurrent;
+    private readonly Gauge _memoryRss;
+    private readonly Counter[] _block;
+    private readonly Counter[] _interface;
+    private readonly SeriesTable<string, DomainSeries> _byName = new();
+
+    public DomainMetrics(IMetricFactory metrics)
     {
-        using var labels = new DomainLabels(domains);
-        w.Family("libvirt_domains", MetricType.Gauge, "Domains defined on the host, by virDomainState name.");
+        _domains = metrics.CreateGauge("libvirt_domains", "Domains defined on the host, by virDomainState name.", ["state"]);
+        _info = metrics.CreateGauge("libvirt_domain_info", "Always 1; the domain's name and UUID as labels.", ["domain", "uuid"]);
+        _state = metrics.CreateGauge("libvirt_domain_state",
+            "virDomainState code: 0 no state, 1 running, 2 blocked, 3 paused, 4 shutting down, 5 shut off, " +
+            "6 crashed, 7 suspended by guest power management.", ["domain"]);
+        _stateReason = metrics.CreateGauge("libvirt_domain_state_reason",
+            "Why the domain is in its state: the virDomain<State>Reason code of libvirt-domain.h for that state " +
+            "(running: 1 booted, 2 migrated, 5 unpaused, 6 migration canceled; paused: 1 user, 2 migration; " +
+            "shut off: 1 shutdown, 2 destroyed, 3 crashed, 4 migrated).", ["domain"]);
+        _cpuTime = metrics.CreateCounter("libvirt_domain_cpu_time_seconds_total",
+            "CPU time used by the domain's QEMU process, all threads (bulk stats cpu.time); virt-top's %CPU is its rate.", ["domain"]);
+        _cpuUser = metrics.CreateCounter("libvirt_domain_cpu_user_seconds_total",
+            "User-mode part of the domain's CPU time (bulk stats cpu.user).", ["domain"]);
+        _cpuSystem = metrics.CreateCounter("libvirt_domain_cpu_system_seconds_total",
+            "Kernel-mode part of the domain's CPU time (bulk stats cpu.system).", ["domain"]);
+        _vcpus = metrics.CreateGauge("libvirt_domain_vcpus",
+            "Virtual CPUs currently online in the domain (bulk stats vcpu.current).", ["domain"]);
+        _vcpuTime = metrics.CreateCounter("libvirt_domain_vcpu_time_seconds_total",
+            "CPU time of each virtual CPU's thread (bulk stats vcpu.<n>.time, in nanoseconds as measured against " +
+            "cpu.time on a running domain, whatever the virsh manual says).", ["domain", "vcpu"]);
+        _memoryMaximum = metrics.CreateGauge("libvirt_domain_memory_maximum_bytes",
+            "Memory the domain may use at most (bulk stats balloon.maximum).", ["domain"]);
+        _memoryCurrent = metrics.CreateGauge("libvirt_domain_memory_current_bytes",
+            "Memory the balloon currently gives the domain (bulk stats balloon.current): an allocation, not usage.", ["domain"]);
+        _memoryRss = metrics.CreateGauge("libvirt_domain_memory_rss_bytes",
+            "Resident memory of the domain's QEMU process on the host (bulk stats balloon.rss): what it really takes.", ["domain"]);
+        _block =
+        [
+            metrics.CreateCounter("libvirt_domain_block_read_requests_total", "Read requests of the device (block.<n>.rd.reqs; virt-top's RDRQ).", ["domain", "device"]),
+            metrics.CreateCounter("libvirt_domain_block_read_bytes_total", "Bytes read from the device (block.<n>.rd.bytes).", ["domain", "device"]),
+            metrics.CreateCounter("libvirt_domain_block_write_requests_total", "Write requests of the device (block.<n>.wr.reqs; virt-top's WRRQ).", ["domain", "device"]),
+            metrics.CreateCounter("libvirt_domain_block_write_bytes_total", "Bytes written to the device (block.<n>.wr.bytes).", ["domain", "device"]),
+        ];
+        _interface =
+        [
+            metrics.CreateCounter("libvirt_domain_interface_receive_bytes_total", "Bytes received by the domain on the interface (net.<n>.rx.bytes; virt-top's RXBY).", ["domain", "interface"]),
+            metrics.CreateCounter("libvirt_domain_interface_receive_packets_total", "Packets received on the interface (net.<n>.rx.pkts).", ["domain", "interface"]),
+            metrics.CreateCounter("libvirt_domain_interface_receive_errors_total", "Receive errors on the interface (net.<n>.rx.errs).", ["domain", "interface"]),
+            metrics.CreateCounter("libvirt_domain_interface_receive_drops_total", "Received packets dropped on the interface (net.<n>.rx.drop).", ["domain", "interface"]),
+            metrics.CreateCounter("libvirt_domain_interface_transmit_bytes_total", "Bytes sent by the domain on the interface (net.<n>.tx.bytes; virt-top's TXBY).", ["domain", "interface"]),
+            metrics.CreateCounter("libvirt_domain_interface_transmit_packets_total", "Packets sent on the interface (net.<n>.tx.pkts).", ["domain", "interface"]),
+            metrics.CreateCounter("libvirt_domain_interface_transmit_errors_total", "Transmit errors on the interface (net.<n>.tx.errs).", ["domain", "interface"]),
+            metrics.CreateCounter("libvirt_domain_interface_transmit_drops_total", "Sent packets dropped on the interface (net.<n>.tx.drop).", ["domain", "interface"]),
+        ];
+        foreach (var state in StateNames)
+        {
+            _domains.WithLabels(state).Unpublish();
+        }
+    }
+
+    /// <summary>Sets every family from this scrape's domains; the series of domains (and of their vCPUs, interfaces
+    /// and devices) that are gone are removed.</summary>
+    public void Update(IReadOnlyList<DomainSample> domains)
+    {
+        _byName.Begin();
         Span<int> perState = stackalloc int[StateNames.Length];
         perState.Clear();
         foreach (var d in domains)
@@ -25,164 +95,122 @@ internal static class DomainMetrics
             {
                 perState[d.State]++;
             }
+
+            Update(_byName.Get(d.Name, 0, static (name, _) => new DomainSeries(name)), d);
         }
 
         for (var s = 0; s < StateNames.Length; s++)
         {
-            w.Sample("state", StateNames[s], perState[s]);
+            _domains.WithLabels(StateNames[s]).Set(perState[s]);
         }
 
-        w.Family("libvirt_domain_info", MetricType.Gauge, "Always 1; the domain's name and UUID as labels.");
-        foreach (var d in domains)
-        {
-            w.Sample("domain", d.Name, "uuid", d.Uuid, 1);
-        }
-
-        PerDomain(w, labels, "libvirt_domain_state", MetricType.Gauge,
-            "virDomainState code: 0 no state, 1 running, 2 blocked, 3 paused, 4 shutting down, 5 shut off, " +
-            "6 crashed, 7 suspended by guest power management.",
-            d => d.State);
-        PerDomain(w, labels, "libvirt_domain_state_reason", MetricType.Gauge,
-            "Why the domain is in its state: the virDomain<State>Reason code of libvirt-domain.h for that state " +
-            "(running: 1 booted, 2 migrated, 5 unpaused, 6 migration canceled; paused: 1 user, 2 migration; " +
-            "shut off: 1 shutdown, 2 destroyed, 3 crashed, 4 migrated).",
-            d => d.StateReason);
-
-        PerDomain(w, labels, "libvirt_domain_cpu_time_seconds_total", MetricType.Counter,
-            "CPU time used by the domain's QEMU process, all threads (bulk stats cpu.time); virt-top's %CPU is its rate.",
-            d => d.CpuTimeNanoseconds / NanosecondsPerSecond);
-        PerDomain(w, labels, "libvirt_domain_cpu_user_seconds_total", MetricType.Counter,
-            "User-mode part of the domain's CPU time (bulk stats cpu.user).",
-            d => d.CpuUserNanoseconds / NanosecondsPerSecond);
-        PerDomain(w, labels, "libvirt_domain_cpu_system_seconds_total", MetricType.Counter,
-            "Kernel-mode part of the domain's CPU time (bulk stats cpu.system).",
-            d => d.CpuSystemNanoseconds / NanosecondsPerSecond);
-        PerDomain(w, labels, "libvirt_domain_vcpus", MetricType.Gauge,
-            "Virtual CPUs currently online in the domain (bulk stats vcpu.current).",
-            d => d.VcpuCurrent);
-
-        PerItem(w, labels, "libvirt_domain_vcpu_time_seconds_total",
-            "CPU time of each virtual CPU's thread (bulk stats vcpu.<n>.time, in nanoseconds as measured against " +
-            "cpu.time on a running domain, whatever the virsh manual says).",
-            static d => d.Vcpus, static (l, d, i) => l.Vcpu(d, i), static v => v.TimeNanoseconds / NanosecondsPerSecond);
-
-        PerDomain(w, labels, "libvirt_domain_memory_maximum_bytes", MetricType.Gauge,
-            "Memory the domain may use at most (bulk stats balloon.maximum).",
-            d => d.BalloonMaximumKibibytes * BytesPerKibibyte);
-        PerDomain(w, labels, "libvirt_domain_memory_current_bytes", MetricType.Gauge,
-            "Memory the balloon currently gives the domain (bulk stats balloon.current): an allocation, not usage.",
-            d => d.BalloonCurrentKibibytes * BytesPerKibibyte);
-        PerDomain(w, labels, "libvirt_domain_memory_rss_bytes", MetricType.Gauge,
-            "Resident memory of the domain's QEMU process on the host (bulk stats balloon.rss): what it really takes.",
-            d => d.BalloonRssKibibytes * BytesPerKibibyte);
-
-        PerBlock(w, labels, "libvirt_domain_block_read_requests_total", "Read requests of the device (block.<n>.rd.reqs; virt-top's RDRQ).", b => b.ReadRequests);
-        PerBlock(w, labels, "libvirt_domain_block_read_bytes_total", "Bytes read from the device (block.<n>.rd.bytes).", b => b.ReadBytes);
-        PerBlock(w, labels, "libvirt_domain_block_write_requests_total", "Write requests of the device (block.<n>.wr.reqs; virt-top's WRRQ).", b => b.WriteRequests);
-        PerBlock(w, labels, "libvirt_domain_block_write_bytes_total", "Bytes written to the device (block.<n>.wr.bytes).", b => b.WriteBytes);
-
-        PerInterface(w, labels, "libvirt_domain_interface_receive_bytes_total", "Bytes received by the domain on the interface (net.<n>.rx.bytes; virt-top's RXBY).", n => n.ReceiveBytes);
-        PerInterface(w, labels, "libvirt_domain_interface_receive_packets_total", "Packets received on the interface (net.<n>.rx.pkts).", n => n.ReceivePackets);
-        PerInterface(w, labels, "libvirt_domain_interface_receive_errors_total", "Receive errors on the interface (net.<n>.rx.errs).", n => n.ReceiveErrors);
-        PerInterface(w, labels, "libvirt_domain_interface_receive_drops_total", "Received packets dropped on the interface (net.<n>.rx.drop).", n => n.ReceiveDrops);
-        PerInterface(w, labels, "libvirt_domain_interface_transmit_bytes_total", "Bytes sent by the domain on the interface (net.<n>.tx.bytes; virt-top's TXBY).", n => n.TransmitBytes);
-        PerInterface(w, labels, "libvirt_domain_interface_transmit_packets_total", "Packets sent on the interface (net.<n>.tx.pkts).", n => n.TransmitPackets);
-        PerInterface(w, labels, "libvirt_domain_interface_transmit_errors_total", "Transmit errors on the interface (net.<n>.tx.errs).", n => n.TransmitErrors);
-        PerInterface(w, labels, "libvirt_domain_interface_transmit_drops_total", "Sent packets dropped on the interface (net.<n>.tx.drop).", n => n.TransmitDrops);
+        _byName.RemoveUnseen();
     }
 
-    private static void PerDomain(MetricWriter w, DomainLabels labels, string name, MetricType type, string help, Func<DomainSample, double> value)
+    /// <summary>Takes every libvirt_domain* series out of the exposition: libvirt did not answer, so nothing is known.</summary>
+    public void Clear()
     {
-        w.Family(name, type, help);
-        for (var d = 0; d < labels.Domains.Count; d++)
+        _byName.Clear();
+        foreach (var state in StateNames)
         {
-            var v = value(labels.Domains[d]);
-            if (!double.IsNaN(v))
+            _domains.WithLabels(state).Unpublish();
+        }
+    }
+
+    private void Update(DomainSeries series, DomainSample d)
+    {
+        var own = series.Own;
+        own.Gauge(0, _state, d.State);
+        own.Gauge(1, _stateReason, d.StateReason);
+        own.Counter(2, _cpuTime, d.CpuTimeNanoseconds / NanosecondsPerSecond);
+        own.Counter(3, _cpuUser, d.CpuUserNanoseconds / NanosecondsPerSecond);
+        own.Counter(4, _cpuSystem, d.CpuSystemNanoseconds / NanosecondsPerSecond);
+        own.Gauge(5, _vcpus, d.VcpuCurrent);
+        own.Gauge(6, _memoryMaximum, d.BalloonMaximumKibibytes * BytesPerKibibyte);
+        own.Gauge(7, _memoryCurrent, d.BalloonCurrentKibibytes * BytesPerKibibyte);
+        own.Gauge(8, _memoryRss, d.BalloonRssKibibytes * BytesPerKibibyte);
+
+        if (!string.Equals(series.Uuid, d.Uuid, StringComparison.Ordinal))
+        {
+            series.Info?.Remove();
+            series.Info = new Series([d.Name, d.Uuid], 1);
+            series.Uuid = d.Uuid;
+        }
+
+        series.Info!.Gauge(0, _info, 1);
+
+        series.Vcpus.Begin();
+        foreach (var vcpu in d.Vcpus)
+        {
+            series.Vcpus.Get(vcpu.Index, d.Name, static (index, domain) => new Series([domain, index.ToString(CultureInfo.InvariantCulture)], 1))
+                .Counter(0, _vcpuTime, vcpu.TimeNanoseconds / NanosecondsPerSecond);
+        }
+
+        series.Vcpus.RemoveUnseen();
+        UpdateItems(series.Interfaces, d.Name, d.Interfaces, _interface, static n => n.Name, static (n, family) => family switch
+        {
+            0 => n.ReceiveBytes,
+            1 => n.ReceivePackets,
+            2 => n.ReceiveErrors,
+            3 => n.ReceiveDrops,
+            4 => n.TransmitBytes,
+            5 => n.TransmitPackets,
+            6 => n.TransmitErrors,
+            _ => n.TransmitDrops,
+        });
+        UpdateItems(series.Blocks, d.Name, d.Blocks, _block, static b => b.Name, static (b, family) => family switch
+        {
+            0 => b.ReadRequests,
+            1 => b.ReadBytes,
+            2 => b.WriteRequests,
+            _ => b.WriteBytes,
+        });
+    }
+
+    /// <summary>The counters of a domain's interfaces or devices, one series per item over <paramref name="families"/>,
+    /// family f's value from <paramref name="counter"/>(item, f).</summary>
+    private static void UpdateItems<T>(
+        SeriesTable<string, Series> table, string domain, IReadOnlyList<T> items, Counter[] families,
+        Func<T, string> name, Func<T, int, double> counter)
+    {
+        table.Begin();
+        foreach (var item in items)
+        {
+            var series = table.Get(name(item), (domain, families.Length), static (itemName, d) => new Series([d.domain, itemName], d.Length));
+            for (var f = 0; f < families.Length; f++)
             {
-                w.Sample(labels.Domain(d), v);
-            }
-        }
-    }
-
-    private static void PerBlock(MetricWriter w, DomainLabels labels, string name, string help, Func<BlockSample, double> value) =>
-        PerItem(w, labels, name, help, static d => d.Blocks, static (l, d, i) => l.Device(d, i), value);
-
-    private static void PerInterface(MetricWriter w, DomainLabels labels, string name, string help, Func<InterfaceSample, double> value) =>
-        PerItem(w, labels, name, help, static d => d.Interfaces, static (l, d, i) => l.Interface(d, i), value);
-
-    /// <summary>A counter family with one sample per vCPU, interface or device of each domain.</summary>
-    private static void PerItem<T>(
-        MetricWriter w, DomainLabels labels, string name, string help,
-        Func<DomainSample, IReadOnlyList<T>> items, ItemLabel label, Func<T, double> value)
-    {
-        w.Family(name, MetricType.Counter, help);
-        for (var d = 0; d < labels.Domains.Count; d++)
-        {
-            var list = items(labels.Domains[d]);
-            for (var i = 0; i < list.Count; i++)
-            {
-                Sample(w, labels.Domain(d), label(labels, d, i), value(list[i]));
-            }
-        }
-    }
-
-    private delegate ReadOnlySpan<byte> ItemLabel(DomainLabels labels, int domain, int item);
-
-    /// <summary>Absent values (NaN) are left out rather than exposed: a counter must not read NaN.</summary>
-    private static void Sample(MetricWriter w, ReadOnlySpan<byte> labelPair1, ReadOnlySpan<byte> labelPair2, double value)
-    {
-        if (!double.IsNaN(value))
-        {
-            w.Sample(labelPair1, labelPair2, value);
-        }
-    }
-
-    /// <summary>
-    /// The label pairs of every domain's samples, encoded once per scrape rather than once per sample: for each
-    /// domain its domain pair, then its vCPUs', its interfaces' and its devices', in that order.
-    /// </summary>
-    private sealed class DomainLabels : IDisposable
-    {
-        private readonly LabelPairs _pairs;
-        private readonly int[] _first;
-
-        public DomainLabels(IReadOnlyList<DomainSample> domains)
-        {
-            Domains = domains;
-            _first = new int[domains.Count];
-            _pairs = new LabelPairs(domains.Count * 5);
-            for (var d = 0; d < domains.Count; d++)
-            {
-                var domain = domains[d];
-                _first[d] = _pairs.Add("domain", domain.Name);
-                for (var i = 0; i < domain.Vcpus.Count; i++)
-                {
-                    _pairs.Add("vcpu", domain.Vcpus[i].Index.ToString(CultureInfo.InvariantCulture));
-                }
-
-                for (var i = 0; i < domain.Interfaces.Count; i++)
-                {
-                    _pairs.Add("interface", domain.Interfaces[i].Name);
-                }
-
-                for (var i = 0; i < domain.Blocks.Count; i++)
-                {
-                    _pairs.Add("device", domain.Blocks[i].Name);
-                }
+                series.Counter(f, families[f], counter(item, f));
             }
         }
 
-        public IReadOnlyList<DomainSample> Domains { get; }
+        table.RemoveUnseen();
+    }
 
-        public ReadOnlySpan<byte> Domain(int d) => _pairs[_first[d]];
+    /// <summary>Everything exported about one domain.</summary>
+    private sealed class DomainSeries(string name) : ISeries
+    {
+        /// <summary>The families labelled with the domain alone, in the order <see cref="Update(DomainSeries, DomainSample)"/> numbers them.</summary>
+        public Series Own { get; } = new([name], 9);
 
-        public ReadOnlySpan<byte> Vcpu(int d, int i) => _pairs[_first[d] + 1 + i];
+        public Series? Info { get; set; }
 
-        public ReadOnlySpan<byte> Interface(int d, int i) => _pairs[_first[d] + 1 + Domains[d].Vcpus.Count + i];
+        public string? Uuid { get; set; }
 
-        public ReadOnlySpan<byte> Device(int d, int i) =>
-            _pairs[_first[d] + 1 + Domains[d].Vcpus.Count + Domains[d].Interfaces.Count + i];
+        public SeriesTable<int, Series> Vcpus { get; } = new();
 
-        public void Dispose() => _pairs.Dispose();
+        public SeriesTable<string, Series> Interfaces { get; } = new();
+
+        public SeriesTable<string, Series> Blocks { get; } = new();
+
+        public int Generation { get; set; }
+
+        public void Remove()
+        {
+            Own.Remove();
+            Info?.Remove();
+            Vcpus.Clear();
+            Interfaces.Clear();
+            Blocks.Clear();
+        }
     }
 }
