@@ -161,18 +161,12 @@ public sealed class LabInventoryTests
     [Fact]
     public async Task Lab_inventory_writes_a_valid_inventory_from_lab_json()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Stack.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Stack.sln above the tests");
-        }
-        var runner = new Loadshift.Rebalancer.Execution.ProcessCommandRunner(TimeProvider.System);
-        var script = Path.Combine(root, "src", "Rebalancer", "lab-inventory");
+        var script = Path.Combine(Loadshift.Lab.RepositoryRoot.Path, "src", "Rebalancer", "lab-inventory");
         var labJson = Path.Combine(AppContext.BaseDirectory, "Payloads", "lab.json");
 
-        var result = await runner.RunAsync(new(script, [labJson]), TimeSpan.FromSeconds(30), CancellationToken.None);
+        var result = await Loadshift.Testing.Tool.RunAsync(script, [labJson], timeout: TimeSpan.FromSeconds(30));
 
-        Assert.True(result.Succeeded, result.Stderr);
+        Assert.True(result.ExitCode == 0, result.ToString());
         var data = YamlConfigurationProvider.Parse(new StringReader(result.Stdout), "generated");
         var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(data).Build();
         var inventory = new InventoryOptions();
