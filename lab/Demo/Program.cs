@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Loadshift.Lab;
 using Loadshift.Lab.Demo;
 
 // loadshift-demo: the scenario half of lab/demo (which installs, builds, brings up the lab and starts Prometheus,

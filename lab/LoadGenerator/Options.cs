@@ -143,14 +143,14 @@ internal sealed record Options(
     // lab/.state/lab.json of the repository this program was built in or runs from.
     private static string DefaultStateFile()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        try
         {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Stack.sln")))
-            {
-                return System.IO.Path.Combine(dir.FullName, "lab", ".state", "lab.json");
-            }
+            return LabState.FileIn(RepositoryRoot.Path);
         }
-        return System.IO.Path.Combine("lab", ".state", "lab.json");
+        catch (InvalidOperationException)
+        {
+            return System.IO.Path.Combine("lab", ".state", "lab.json");
+        }
     }
 }
 

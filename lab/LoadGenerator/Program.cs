@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Loadshift.Lab;
 using Loadshift.Lab.LoadGenerator;
 
 // lab/load's engine: HTTP load at the lab's VMs, run by lab/load inside the client namespace.
@@ -9,7 +10,7 @@ IReadOnlyList<LabVm> targets;
 try
 {
     options = Options.Parse(args);
-    targets = LabState.Select(LabState.ReadVms(options.StateFile), options.Vms);
+    targets = Targets.Read(options.StateFile, options.Vms);
 }
 catch (UsageException e)
 {

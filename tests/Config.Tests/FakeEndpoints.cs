@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
 
@@ -16,7 +15,7 @@ internal sealed class FakeHttpServer : IDisposable
     public FakeHttpServer(Func<HttpListenerRequest, string, (int Status, string Body)> handler)
     {
         this.handler = handler;
-        Port = FreePort();
+        Port = Loopback.FreePort();
         listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         listener.Start();
         loop = Task.Run(ServeAsync);
@@ -25,14 +24,6 @@ internal sealed class FakeHttpServer : IDisposable
     public int Port { get; }
 
     public string Url => $"http://127.0.0.1:{Port}";
-
-    /// <summary>A port that was free a moment ago (the small race with other programs is acceptable in a test).</summary>
-    public static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     public void Dispose()
     {

@@ -17,8 +17,8 @@ public sealed class PipelineTests
         using var temp = new TempDirectory();
         using var exporter = new FakeExporter(busy: 0.95);
         using var rebalancer = new FakeRebalancer();
-        var prometheusPort = FakeHttpServer.FreePort();
-        var alertmanagerPort = FakeHttpServer.FreePort();
+        var prometheusPort = Loopback.FreePort();
+        var alertmanagerPort = Loopback.FreePort();
         File.WriteAllText(temp.Combine("targets.yml"), $"- targets: ['{exporter.Address}']\n  labels: {{host: hv1}}\n");
 
         // The demo's kind of short durations, set by flags only.

@@ -11,15 +11,15 @@ public sealed class PromtoolTests
         var result = Tool.RunOk("promtool", ["check", "config", Repository.PrometheusConfig]);
 
         // check config also loads every rule file that rule_files names.
-        Assert.Contains($"SUCCESS: {Repository.RuleFiles.Count} rule files found", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"SUCCESS: {Rule.Files.Count} rule files found", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Rule_files_pass_promtool_check_rules()
     {
-        Assert.NotEmpty(Repository.RuleFiles);
+        Assert.NotEmpty(Rule.Files);
 
-        Tool.RunOk("promtool", ["check", "rules", .. Repository.RuleFiles]);
+        Tool.RunOk("promtool", ["check", "rules", .. Rule.Files]);
     }
 
     [Theory]

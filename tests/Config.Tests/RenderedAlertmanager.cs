@@ -10,7 +10,7 @@ internal sealed class RenderedAlertmanager : IDisposable
 
     public RenderedAlertmanager(TempDirectory temp, string rebalancerUrl, string token, int? port = null)
     {
-        Port = port ?? FakeHttpServer.FreePort();
+        Port = port ?? Loopback.FreePort();
         File.WriteAllText(temp.Combine("token"), token + "\n");
         Tool.RunOk(Path.Combine(Repository.Alertmanager, "render"),
         [

@@ -15,9 +15,6 @@ internal static class Repository
 
     public static string Runbook => Path.Combine(Root, "docs", "runbook.md");
 
-    public static IReadOnlyList<string> RuleFiles =>
-        [.. Directory.GetFiles(Path.Combine(Prometheus, "rules"), "*.yml").Order(StringComparer.Ordinal)];
-
     public static IReadOnlyList<string> RuleTestFiles =>
         [.. Directory.GetFiles(Path.Combine(Prometheus, "tests"), "*.yml").Order(StringComparer.Ordinal)];
 }

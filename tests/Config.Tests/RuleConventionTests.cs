@@ -40,7 +40,7 @@ public sealed partial class RuleConventionTests
     [Fact]
     public void Recording_rules_are_named_level_metric_operations_and_kept_apart_from_alerts()
     {
-        foreach (var file in Repository.RuleFiles)
+        foreach (var file in Rule.Files)
         {
             var rules = Rule.Load(file);
             Assert.True(rules.All(r => r.Record is not null) || rules.All(r => r.Alert is not null),

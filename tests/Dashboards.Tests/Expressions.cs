@@ -22,7 +22,7 @@ internal static class Expressions
                 .Select(x => new Query(dashboard.File, $"variable {x.v.Name}", PromQl.Substitute(x.Selector, values))));
         }
 
-        queries.AddRange(Rules.Queries);
+        queries.AddRange(Rule.Committed.Select(r => r.Query));
         return queries;
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
@@ -25,14 +24,12 @@ public sealed partial class LabDataTests(ITestOutputHelper output)
     [Fact]
     public async Task Every_panel_and_recording_rule_has_data_from_the_loaded_lab()
     {
-        Assert.True(File.Exists(Repository.LabState),
-            $"{Repository.LabState} is missing: the lab is not up. Run lab/up (tests/run brings it up) and run this test again.");
-        using var lab = JsonDocument.Parse(File.ReadAllText(Repository.LabState));
+        var lab = RunningLab.Read();
         using var temp = new TempDirectory();
-        WriteTargets(lab.RootElement, temp.Combine("targets.yml"), temp.Combine("services.yml"));
+        WriteTargets(lab, temp.Combine("targets.yml"), temp.Combine("services.yml"));
 
-        var prometheusPort = Net.FreePort();
-        var blackboxPort = Net.FreePort();
+        var prometheusPort = Loopback.FreePort();
+        var blackboxPort = Loopback.FreePort();
         var prometheusUrl = $"http://127.0.0.1:{prometheusPort}";
         Tool.RunOk(Path.Combine(Repository.Prometheus, "render"),
         [
@@ -44,7 +41,7 @@ public sealed partial class LabDataTests(ITestOutputHelper output)
             "--prometheus-url", prometheusUrl,
             // Nothing listens there: this Prometheus's alerts (HypervisorCpuHigh under the load) reach no
             // Alertmanager, so they move no VM. The Rebalancer keeps its default address: when one runs, it is scraped.
-            "--alertmanager-url", $"http://127.0.0.1:{Net.FreePort()}",
+            "--alertmanager-url", $"http://127.0.0.1:{Loopback.FreePort()}",
         ]);
 
         using var blackbox = new BackgroundProcess("prometheus-blackbox-exporter",
@@ -127,20 +124,20 @@ public sealed partial class LabDataTests(ITestOutputHelper output)
 
     /// <summary>The lab's exporters (one target per host, labelled host) and services (one entry per VM: address,
     /// domain, url) in the file_sd formats that prometheus.yml documents.</summary>
-    private static void WriteTargets(JsonElement lab, string targetsFile, string servicesFile)
+    private static void WriteTargets(LabState lab, string targetsFile, string servicesFile)
     {
         var targets = new StringBuilder();
-        foreach (var host in lab.GetProperty("hosts").EnumerateArray())
+        foreach (var host in lab.Hosts)
         {
-            var address = new Uri(host.GetProperty("exporterUrl").GetString()!).Authority;
-            targets.Append($"- targets: ['{address}']\n  labels: {{host: '{host.GetProperty("name").GetString()}'}}\n");
+            var address = new Uri(host.ExporterUrl).Authority;
+            targets.Append($"- targets: ['{address}']\n  labels: {{host: '{host.Name}'}}\n");
         }
 
         var services = new StringBuilder();
-        foreach (var vm in lab.GetProperty("vms").EnumerateArray())
+        foreach (var vm in lab.Vms)
         {
-            services.Append($"- targets: ['{vm.GetProperty("address").GetString()}']\n" +
-                            $"  labels: {{domain: '{vm.GetProperty("name").GetString()}', url: '{vm.GetProperty("url").GetString()}'}}\n");
+            services.Append($"- targets: ['{vm.Address}']\n" +
+                            $"  labels: {{domain: '{vm.Name}', url: '{vm.Url}'}}\n");
         }
 
         File.WriteAllText(targetsFile, targets.ToString());
@@ -154,7 +151,7 @@ public sealed partial class LabDataTests(ITestOutputHelper output)
         // The variables' label values need the first scrapes and probes.
         await Task.Delay(TimeSpan.FromSeconds(12));
         var queries = await PrometheusQueries.DashboardQueriesAsync(prometheusUrl, Dashboard.Committed, RateInterval, output.WriteLine);
-        foreach (var rule in Rules.Committed.Where(r => r.IsRecording))
+        foreach (var rule in Rule.Committed.Where(r => r.IsRecording))
         {
             queries.Add(new Query(rule.File, $"record {rule.Name} (expression)", rule.Expr));
             queries.Add(new Query(rule.File, $"record {rule.Name} (recorded)", rule.Name));

@@ -99,7 +99,7 @@ public sealed partial class MetricContractTests
             }
         }
 
-        Add(Rules.Committed.Where(r => r.IsRecording).Select(r => r.Name), "a recording rule");
+        Add(Rule.Committed.Where(r => r.IsRecording).Select(r => r.Name), "a recording rule");
         Add(ExporterMetrics, "the Exporter (src/Exporter)");
         Add(RebalancerMetrics, "the Rebalancer (src/Rebalancer)");
         Add(await BlackboxMetricsAsync(), "the blackbox exporter");
@@ -147,7 +147,7 @@ public sealed partial class MetricContractTests
     /// own page) and an ICMP probe (of 127.0.0.1; needs root or CAP_NET_RAW, as in the lab test).</summary>
     private static async Task<IReadOnlyList<string>> BlackboxMetricsAsync()
     {
-        var port = Net.FreePort();
+        var port = Loopback.FreePort();
         using var blackbox = new BackgroundProcess("prometheus-blackbox-exporter",
             [$"--config.file={Repository.BlackboxConfig}", $"--web.listen-address=127.0.0.1:{port}"], Repository.Root);
         var url = $"http://127.0.0.1:{port}";
@@ -165,7 +165,7 @@ public sealed partial class MetricContractTests
     {
         using var temp = new TempDirectory();
         File.WriteAllText(temp.Combine("alertmanager.yml"), "route: {receiver: default}\nreceivers: [{name: default}]\n");
-        var port = Net.FreePort();
+        var port = Loopback.FreePort();
         using var alertmanager = new BackgroundProcess("prometheus-alertmanager",
         [
             $"--config.file={temp.Combine("alertmanager.yml")}", $"--storage.path={temp.Combine("data")}",
@@ -183,7 +183,7 @@ public sealed partial class MetricContractTests
     private static async Task<IReadOnlyList<string>> PrometheusMetricsAsync()
     {
         using var temp = new TempDirectory();
-        var alertmanagerPort = Net.FreePort();
+        var alertmanagerPort = Loopback.FreePort();
         File.WriteAllText(temp.Combine("prometheus.yml"), $$"""
             global: {evaluation_interval: 1s}
             rule_files: [rules.yml]
@@ -198,7 +198,7 @@ public sealed partial class MetricContractTests
                   - record: contract:vector:one
                     expr: vector(1)
             """);
-        var port = Net.FreePort();
+        var port = Loopback.FreePort();
         using var prometheus = new BackgroundProcess("prometheus",
         [
             $"--config.file={temp.Combine("prometheus.yml")}", $"--storage.tsdb.path={temp.Combine("data")}",

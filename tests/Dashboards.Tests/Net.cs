@@ -1,19 +1,8 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Loadshift.Dashboards.Tests;
 
 internal static class Net
 {
     public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
-
-    /// <summary>A loopback TCP port nothing listens on now (the kernel picks it).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>GETs url until it answers 2xx or the time is up; fails with the program's output.</summary>
     public static async Task WaitUntilReadyAsync(string url, BackgroundProcess process, TimeSpan timeout)

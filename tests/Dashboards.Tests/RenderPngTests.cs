@@ -2,16 +2,10 @@ using System.Text.RegularExpressions;
 
 namespace Loadshift.Dashboards.Tests;
 
-/// <summary>grafana/render-png without a Prometheus: shellcheck-clean, flags checked, and every panel it renders
+/// <summary>grafana/render-png without a Prometheus: flags checked, and every panel it renders
 /// exists in the dashboards (the Lab test renders real pictures).</summary>
 public sealed partial class RenderPngTests
 {
-    [Fact]
-    public void Render_png_is_shellcheck_clean()
-    {
-        Tool.RunOk("shellcheck", ["--shell=bash", "--severity=style", Repository.RenderPng]);
-    }
-
     [Fact]
     public void Every_panel_it_renders_exists_once_in_its_dashboard()
     {

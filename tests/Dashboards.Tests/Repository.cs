@@ -13,10 +13,5 @@ internal static class Repository
 
     public static string RenderPng => Path.Combine(Grafana, "render-png");
 
-    public static string LabState => Path.Combine(Root, "lab", ".state", "lab.json");
-
     public static IReadOnlyList<string> DashboardFiles => Dashboard.Files;
-
-    public static IReadOnlyList<string> RuleFiles =>
-        [.. Directory.GetFiles(Path.Combine(Prometheus, "rules"), "*.yml").Order(StringComparer.Ordinal)];
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Loadshift.Lab.Demo;
@@ -32,27 +30,26 @@ public partial class ScenarioTests(ITestOutputHelper output)
     [Fact]
     public async Task The_fast_demo_relieves_hv1_and_brings_every_VM_home()
     {
-        if (!File.Exists(Repository.LabState))
-        {
-            throw new InvalidOperationException($"{Repository.LabState} is missing: the lab is not up. Run lab/up (as root) before the Lab tests.");
-        }
-        var lab = LabState.Read(Repository.LabState);
+        var lab = RunningLab.Read();
         var outDir = Directory.CreateTempSubdirectory("loadshift-demo-test-").FullName;
 
         string log;
         try
         {
-            var (exit, text) = await RunAsync(Path.Combine(Repository.Root, "lab", "demo"), ["--fast", "--out", outDir], TimeSpan.FromMinutes(20));
-            log = text;
+            // Past the deadline lab/demo is interrupted first, then killed with its children a minute later; the
+            // finally's lab/demo --stop stops the services.
+            var demo = await Tool.RunAsync(Path.Combine(RepositoryRoot.Path, "lab", "demo"), ["--fast", "--out", outDir],
+                timeout: TimeSpan.FromMinutes(20), grace: TimeSpan.FromMinutes(1));
+            log = demo.Output;
             output.WriteLine(log);
-            await CheckTimeline(lab, exit, log, Path.Combine(outDir, "timeline.json"));
+            await CheckTimeline(lab, demo.ExitCode, log, Path.Combine(outDir, "timeline.json"));
             await EveryPanelHasData(log);
         }
         finally
         {
-            var (stopExit, stopText) = await RunAsync(Path.Combine(Repository.Root, "lab", "demo"), ["--stop"], TimeSpan.FromMinutes(2));
-            output.WriteLine(stopText);
-            Assert.True(stopExit == 0, $"lab/demo --stop exited {stopExit}: {stopText}");
+            var stop = await Tool.RunAsync(Path.Combine(RepositoryRoot.Path, "lab", "demo"), ["--stop"], timeout: TimeSpan.FromMinutes(2));
+            output.WriteLine(stop.Output);
+            Assert.True(stop.ExitCode == 0, $"lab/demo --stop exited {stop.ExitCode}: {stop.Output}");
         }
 
         // The demo's services stopped.
@@ -164,61 +161,9 @@ public partial class ScenarioTests(ITestOutputHelper output)
 
     private static async Task<IReadOnlyList<string>> VirshListAsync(string uri)
     {
-        var (exit, text) = await RunAsync("virsh", ["-q", "-c", uri, "list", "--name", "--state-running"], TimeSpan.FromSeconds(30));
-        Assert.True(exit == 0, $"virsh -c {uri} list: {text}");
-        return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order(StringComparer.Ordinal)];
-    }
-
-    private static async Task<(int Exit, string Output)> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout)
-    {
-        var info = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Repository.Root,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        var text = new StringBuilder();
-        using var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGTERM first: lab/demo stops what it is doing (the caller's lab/demo --stop stops the services).
-            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            if (!process.WaitForExit(60_000))
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            throw new TimeoutException($"{program} did not finish within {timeout}:\n{Tail(text.ToString())}");
-        }
-        lock (text)
-        {
-            return (process.ExitCode, text.ToString());
-        }
-
-        void Append(string? line)
-        {
-            if (line is not null)
-            {
-                lock (text)
-                {
-                    text.AppendLine(line);
-                }
-            }
-        }
+        var virsh = await Tool.RunAsync("virsh", ["-q", "-c", uri, "list", "--name", "--state-running"], timeout: TimeSpan.FromSeconds(30));
+        Assert.True(virsh.ExitCode == 0, virsh.ToString());
+        return [.. virsh.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order(StringComparer.Ordinal)];
     }
 
     private static string Tail(string log) => log.Length <= 6000 ? log : log[^6000..];

@@ -348,5 +348,5 @@ public class ScraperTests
 
 internal static class Repo
 {
-    public static string Root => Loadshift.Testing.RepositoryRoot.Path;
+    public static string Root => RepositoryRoot.Path;
 }

@@ -10,30 +10,18 @@ namespace Loadshift.Exporter.Tests;
 /// <summary>The built exporter as a real process behind real HTTP, as Prometheus sees it.</summary>
 internal sealed class ExporterProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
-    private ExporterProcess(Process process, int port)
+    private ExporterProcess(BackgroundProcess process, int port)
     {
-        _process = process;
+        Process = process;
         Port = port;
     }
 
     public int Port { get; }
 
-    public Process Process => _process;
+    public BackgroundProcess Process { get; }
 
     /// <summary>What it wrote to standard output and error so far.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => Process.Output;
 
     public Uri MetricsUri => new($"http://127.0.0.1:{Port}/metrics");
 
@@ -51,29 +39,13 @@ internal sealed class ExporterProcess : IAsyncDisposable
         return Path.Combine(output, "loadshift-exporter");
     });
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Loopback.FreePort();
 
     public static async Task<ExporterProcess> StartAsync(params string[] args)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(start)!;
-        var exporter = new ExporterProcess(process, port);
-        process.OutputDataReceived += (_, e) => exporter.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => exporter.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var exporter = new ExporterProcess(
+            new BackgroundProcess(Executable, [$"--web.listen-address=127.0.0.1:{port}", .. args], AppContext.BaseDirectory), port);
         using var http = new HttpClient();
         for (var i = 0; i < 100; i++)
         {
@@ -94,26 +66,10 @@ internal sealed class ExporterProcess : IAsyncDisposable
         throw new InvalidOperationException("the exporter did not answer /healthz within 10 s");
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
+        Process.Dispose();
+        return ValueTask.CompletedTask;
     }
 }
 
@@ -199,9 +155,7 @@ public class ExporterProcessTests
         Assert.Equal("ok\n", await http.GetStringAsync(new Uri($"http://127.0.0.1:{exporter.Port}/healthz")));
 
         await Tool.RunAsync("kill", ["-TERM", exporter.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        await exporter.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-
-        Assert.Equal(0, exporter.Process.ExitCode);
+        Assert.Equal(0, await exporter.Process.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         Assert.Contains("info: loadshift-exporter[2] stopping on SIGTERM", exporter.Output, StringComparison.Ordinal);
         Assert.Contains("info: loadshift-exporter[3] stopped", exporter.Output, StringComparison.Ordinal);
     }

@@ -1,19 +1,9 @@
 namespace Loadshift.Exporter.Tests;
 
-/// <summary>The project's own scripts: the test command and CI.</summary>
+/// <summary>The project's own scripts: the test command and CI (shellcheck checks them with every other script,
+/// Config.Tests' ShellcheckTests).</summary>
 public class FoundationTests
 {
-    [Theory]
-    [InlineData("tests/run")]
-    [InlineData("tests/install-deps")]
-    [InlineData(".ci/run")]
-    public async Task Scripts_pass_shellcheck(string script)
-    {
-        var result = await Tool.RunAsync("shellcheck", [Path.Combine(Repo.Root, script)]);
-
-        Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
-    }
-
     [Fact]
     public void The_readme_names_the_test_command_that_ci_runs()
     {

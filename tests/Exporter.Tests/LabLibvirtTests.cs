@@ -1,26 +1,6 @@
-using System.Text.Json;
 using Loadshift.Exporter.Libvirt;
 
 namespace Loadshift.Exporter.Tests;
-
-/// <summary>The lab's hosts as the test command brings them up (lab/up writes lab/.state/lab.json).</summary>
-internal sealed record LabHost(string Name, string LibvirtUri, string ExporterUrl);
-
-internal static class Lab
-{
-    public static IReadOnlyList<LabHost> Hosts()
-    {
-        var path = Path.Combine(Repo.Root, "lab", ".state", "lab.json");
-        if (!File.Exists(path))
-        {
-            Assert.Fail($"no {path}: the lab is not up. Run lab/up first (tests/run does), or filter out Category=Lab.");
-        }
-
-        using var json = JsonDocument.Parse(File.ReadAllText(path));
-        return [.. json.RootElement.GetProperty("hosts").EnumerateArray().Select(h => new LabHost(
-            h.GetProperty("name").GetString()!, h.GetProperty("libvirtUri").GetString()!, h.GetProperty("exporterUrl").GetString()!))];
-    }
-}
 
 /// <summary>The binding against the lab's real libvirtd and QEMU domains, judged by libvirt's own client.</summary>
 [Trait("Category", "Lab")]
@@ -30,7 +10,7 @@ public class LabLibvirtTests
     public async Task Bulk_stats_agree_with_virsh_domstats_for_every_domain_of_every_host()
     {
         var checkedDomains = 0;
-        foreach (var host in Lab.Hosts())
+        foreach (var host in RunningLab.Read().Hosts)
         {
             using var source = new LibvirtStatsSource(host.LibvirtUri);
             var ours = (await source.GetAllDomainStatsAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
@@ -77,7 +57,7 @@ public class LabLibvirtTests
     public async Task Each_hosts_exporter_serves_its_own_domains_and_passes_promtool()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-        foreach (var host in Lab.Hosts())
+        foreach (var host in RunningLab.Read().Hosts)
         {
             var text = await http.GetStringAsync(new Uri(host.ExporterUrl));
             var names = await Tool.RunAsync("virsh", ["-c", host.LibvirtUri, "list", "--all", "--name"]);

@@ -33,7 +33,7 @@ public sealed class ConfigTests
     [Fact]
     public void DefaultConfigHasTheSeedsHostsAndVms()
     {
-        var lines = File.ReadAllLines(Path.Combine(LabState.RepoRoot, "lab", "lab.conf"))
+        var lines = File.ReadAllLines(Path.Combine(RepositoryRoot.Path, "lab", "lab.conf"))
             .Select(l => l.Split('#')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Where(f => f.Length > 0)
             .ToList();

@@ -14,7 +14,7 @@ public sealed partial class ExporterTests(ITestOutputHelper output)
     [Fact]
     public async Task EachExporterAnswersWithItsOwnHostsMemory()
     {
-        var lab = LabState.Require();
+        var lab = RunningLab.Read();
         foreach (var host in lab.Hosts)
         {
             var metrics = await Http.GetStringAsync(new Uri(host.ExporterUrl));
@@ -31,7 +31,7 @@ public sealed partial class ExporterTests(ITestOutputHelper output)
     [Fact]
     public async Task LoadOnTheFirstHostsVmsMovesOnlyThatHostsBusyRatio()
     {
-        var lab = LabState.Require();
+        var lab = RunningLab.Read();
         var loaded = lab.Hosts[0];
         var other = lab.Hosts[1];
         var vms = new List<string>();

@@ -12,10 +12,10 @@ public sealed class LeftoversTests
     [Fact]
     public async Task LeftoversSeesEverythingOfARunningLab()
     {
-        var lab = LabState.Require();
+        var lab = RunningLab.Read();
 
         var result = await Run.Lab(Path.Combine("lib", "leftovers"), TimeSpan.FromMinutes(1),
-            Path.Combine(LabState.RepoRoot, "lab", ".state", "lab.conf"));
+            Path.Combine(RepositoryRoot.Path, "lab", ".state", "lab.conf"));
 
         Assert.True(result.ExitCode == 1, result.ToString());
         foreach (var host in lab.Hosts)

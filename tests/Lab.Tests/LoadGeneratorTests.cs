@@ -1,7 +1,4 @@
-using System.Net;
 using Loadshift.Lab.LoadGenerator;
-using GeneratorState = Loadshift.Lab.LoadGenerator.LabState;
-using GeneratorVm = Loadshift.Lab.LoadGenerator.LabVm;
 
 namespace Loadshift.Lab.Tests;
 
@@ -39,9 +36,26 @@ public sealed class LoadGeneratorTests
     [Fact]
     public void OnlyTheLabsOwnVmsAreTargets()
     {
-        GeneratorVm[] vms = [new("vm1", IPAddress.Parse("10.213.7.101")), new("vm2", IPAddress.Parse("10.213.7.102"))];
-        Assert.Equal(["vm2"], GeneratorState.Select(vms, ["vm2"]).Select(v => v.Name));
-        Assert.Throws<UsageException>(() => GeneratorState.Select(vms, ["vm9"]));
-        Assert.False(GeneratorState.SameSlash24(IPAddress.Parse("10.213.8.1"), IPAddress.Parse("10.213.7.1")));
+        using var temp = new TempDirectory();
+        var file = temp.Combine("lab.json");
+        File.WriteAllText(file, LabStateTests.Written(vms: ["vm1", "vm2"]));
+
+        Assert.Equal(["vm2"], Targets.Read(file, ["vm2"]).Select(v => v.Name));
+        Assert.Equal(["vm1", "vm2"], Targets.Read(file, []).Select(v => v.Name));
+        var unknown = Assert.Throws<UsageException>(() => Targets.Read(file, ["vm9"]));
+        Assert.Equal("no VM 'vm9' in the lab (VMs: vm1, vm2)", unknown.Problem);
+    }
+
+    [Fact]
+    public void A_lab_that_is_not_up_or_a_state_file_lab_up_did_not_write_is_a_usage_error()
+    {
+        using var temp = new TempDirectory();
+        var file = temp.Combine("lab.json");
+        var missing = Assert.Throws<UsageException>(() => Targets.Read(file, []));
+        Assert.Contains("the lab is not up", missing.Problem, StringComparison.Ordinal);
+
+        File.WriteAllText(file, LabStateTests.Written(vms: ["vm1"]).Replace("10.213.7.101", "192.0.2.1", StringComparison.Ordinal));
+        var outside = Assert.Throws<UsageException>(() => Targets.Read(file, ["vm1"]));
+        Assert.Contains("VM vm1 has address 192.0.2.1, outside the lab's /24", outside.Problem, StringComparison.Ordinal);
     }
 }

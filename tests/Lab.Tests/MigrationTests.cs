@@ -17,7 +17,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
     [Fact]
     public async Task ServingVmMigratesLiveAndBack()
     {
-        var lab = LabState.Require();
+        var lab = RunningLab.Read();
         var vm = lab.Vms[0];
         var home = await lab.RunningOn(vm);
         var target = lab.Hosts.First(h => h.Name != home.Name);

@@ -1,52 +1,13 @@
-using System.Diagnostics;
-
 namespace Loadshift.Lab.Tests;
 
-internal sealed record RunResult(string Command, int ExitCode, string Stdout, string Stderr)
-{
-    public override string ToString() => $"{Command} exited {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
-}
-
-/// <summary>Runs a program with an argument list (never a shell string) and collects its output.</summary>
+/// <summary>The lab's scripts and virsh, run through the shared runner (Tool) from the checkout.</summary>
 internal static class Run
 {
-    public static async Task<RunResult> Async(string file, IEnumerable<string> arguments, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = LabState.RepoRoot,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        var command = string.Join(' ', [file, .. start.ArgumentList]);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {command}");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{command} did not finish within {timeout}");
-        }
-        return new RunResult(command, process.ExitCode, await stdout, await stderr);
-    }
-
     /// <summary>A script of the lab, e.g. Lab("status").</summary>
-    public static Task<RunResult> Lab(string script, TimeSpan timeout, params string[] arguments) =>
-        Async(Path.Combine(LabState.RepoRoot, "lab", script), arguments, timeout);
+    public static Task<ToolResult> Lab(string script, TimeSpan timeout, params string[] arguments) =>
+        Tool.RunAsync(Path.Combine(RepositoryRoot.Path, "lab", script), arguments, timeout: timeout);
 
     /// <summary>virsh against one host's libvirtd.</summary>
-    public static Task<RunResult> Virsh(LabHost host, params string[] arguments) =>
-        Async("virsh", ["-q", "-c", host.LibvirtUri, .. arguments], TimeSpan.FromSeconds(30));
+    public static Task<ToolResult> Virsh(LabHost host, params string[] arguments) =>
+        Tool.RunAsync("virsh", ["-q", "-c", host.LibvirtUri, .. arguments], timeout: TimeSpan.FromSeconds(30));
 }

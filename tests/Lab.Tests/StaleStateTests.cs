@@ -16,7 +16,7 @@ public sealed class StaleStateTests
         var copy = Directory.CreateTempSubdirectory("loadshift-stale-lab-");
         try
         {
-            var lab = Path.Combine(LabState.RepoRoot, "lab");
+            var lab = Path.Combine(RepositoryRoot.Path, "lab");
             Directory.CreateDirectory(Path.Combine(copy.FullName, "lib"));
             Directory.CreateDirectory(Path.Combine(copy.FullName, ".state"));
             foreach (var file in new[] { script, "lib/common.sh" })
@@ -31,7 +31,7 @@ public sealed class StaleStateTests
                  "vms": [{"name": "vm1", "homeHost": "hv1", "address": "10.213.7.101", "url": "http://10.213.7.101/"}]}
                 """);
 
-            var result = await Run.Async(Path.Combine(copy.FullName, script), arguments, TimeSpan.FromSeconds(30));
+            var result = await Tool.RunAsync(Path.Combine(copy.FullName, script), arguments, timeout: TimeSpan.FromSeconds(30));
 
             Assert.True(result.ExitCode != 0, result.ToString());
             Assert.Contains("do not go to its bridge lsgone0", result.Stderr, StringComparison.Ordinal);

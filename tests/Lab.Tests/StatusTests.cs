@@ -7,7 +7,7 @@ public sealed class StatusTests
     [Fact]
     public async Task StatusNamesEveryHostAndVmAndEveryVmAnswers()
     {
-        var lab = LabState.Require();
+        var lab = RunningLab.Read();
 
         var result = await Run.Lab("status", TimeSpan.FromMinutes(1));
 

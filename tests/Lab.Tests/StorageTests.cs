@@ -20,7 +20,7 @@ public sealed partial class StorageTests(ITestOutputHelper output)
     [Fact]
     public async Task EveryVmHasItsNetworkDiskOnTheStorageServer()
     {
-        var lab = LabState.Require();
+        var lab = RunningLab.Read();
         Assert.StartsWith($"nbd://{lab.RootAddress}:", lab.StorageUrl, StringComparison.Ordinal);
         foreach (var vm in lab.Vms)
         {
@@ -40,7 +40,7 @@ public sealed partial class StorageTests(ITestOutputHelper output)
     [Fact]
     public async Task TheDiskFollowsTheVmThroughALiveMigration()
     {
-        var lab = LabState.Require();
+        var lab = RunningLab.Read();
         // The last VM: MigrationTests moves the first.
         var vm = lab.Vms[^1];
         var home = await lab.RunningOn(vm);

@@ -1,12 +1,11 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Loadshift.Simulator.Inputs;
 using Loadshift.Simulator.Policies;
 using Loadshift.Simulator.Replay;
 using Loadshift.Simulator.Simulation;
+using Loadshift.Testing;
 
 namespace Loadshift.Simulator.Tests;
 
@@ -26,15 +25,10 @@ public sealed class PrometheusReplayTests : IDisposable
         """;
 
     private readonly string directory = Path.Combine(Path.GetTempPath(), $"loadshift-sim-prom-{Guid.NewGuid():N}");
-    private Process? prometheus;
+    private BackgroundProcess? prometheus;
 
     public void Dispose()
     {
-        if (prometheus is { HasExited: false })
-        {
-            prometheus.Kill();
-            prometheus.WaitForExit(10_000);
-        }
         prometheus?.Dispose();
         Directory.Delete(directory, recursive: true);
     }
@@ -101,18 +95,13 @@ public sealed class PrometheusReplayTests : IDisposable
         var openMetrics = Path.Combine(directory, "history.om");
         await File.WriteAllTextAsync(openMetrics, metrics.ToString());
         var data = Path.Combine(directory, "data");
-        await RunAsync("promtool", ["tsdb", "create-blocks-from", "openmetrics", openMetrics, data]);
+        var blocks = await Tool.RunAsync("promtool", ["tsdb", "create-blocks-from", "openmetrics", openMetrics, data]);
+        Assert.True(blocks.ExitCode == 0, blocks.ToString());
         var config = Path.Combine(directory, "prometheus.yml");
         await File.WriteAllTextAsync(config, "global:\n  scrape_interval: 15s\n");
-        var port = FreePort();
-        var start = new ProcessStartInfo("prometheus") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[] { $"--config.file={config}", $"--storage.tsdb.path={data}", $"--web.listen-address=127.0.0.1:{port}" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        prometheus = Process.Start(start)!;
-        prometheus.BeginErrorReadLine();
-        prometheus.BeginOutputReadLine();
+        var port = Loopback.FreePort();
+        prometheus = new BackgroundProcess("prometheus",
+            [$"--config.file={config}", $"--storage.tsdb.path={data}", $"--web.listen-address=127.0.0.1:{port}"], directory);
         var url = new Uri($"http://127.0.0.1:{port}/");
         using var http = new HttpClient();
         for (var attempt = 0; attempt < 100; attempt++)
@@ -129,27 +118,6 @@ public sealed class PrometheusReplayTests : IDisposable
             }
             await Task.Delay(200);
         }
-        throw new InvalidOperationException("prometheus did not become ready in 20 s");
-    }
-
-    private static async Task RunAsync(string file, string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)}: exit {process.ExitCode}: {await error}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        throw new InvalidOperationException($"prometheus did not become ready in 20 s: {prometheus.Output}");
     }
 }

@@ -6,23 +6,11 @@ namespace Loadshift.Simulator.Tests;
 /// <summary>Paths in the repository and small scenarios built in memory.</summary>
 internal static class Repo
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Loadshift.Lab.RepositoryRoot.Path;
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 
     public static string Fixture(params string[] parts) => System.IO.Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(directory.FullName, "Stack.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Stack.sln not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>An alert evaluated every minute, so that one tick is one step of a 60 s trace.</summary>
     public static AlertRule MinuteRule(TimeSpan? @for = null, TimeSpan? keepFiringFor = null) =>

@@ -1,17 +1,21 @@
-using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using CliWrap;
 
 namespace Loadshift.Testing;
 
-/// <summary>What a finished process left: its exit code and both streams.</summary>
-public sealed record ToolResult(string CommandLine, int ExitCode, string Stdout, string Stderr)
+/// <summary>What a finished process left: its exit code, both streams, and both interleaved line by line as they came
+/// (<see cref="Output"/>, for logs and failure messages).</summary>
+public sealed record ToolResult(string CommandLine, int ExitCode, string Stdout, string Stderr, string Output)
 {
     public override string ToString() =>
         $"$ {CommandLine}\nexit code {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
 }
 
 /// <summary>
-/// Runs the real tools (promtool, shellcheck, mpstat, virsh, grafana/render-png, prometheus/render) with an argument
-/// list, never through a shell. A tool that is not installed fails the test with the Debian package that provides it.
+/// Runs the real tools (promtool, shellcheck, mpstat, virsh, the lab's and the render scripts) through CliWrap: an
+/// argument list, never a shell string; stdin empty unless given; both streams captured; the deadline through
+/// cancellation. A tool that is not installed fails the test with the Debian package that provides it.
 /// </summary>
 public static class Tool
 {
@@ -31,6 +35,7 @@ public static class Tool
         ["free"] = "procps",
         ["virsh"] = "libvirt-clients",
         ["dotnet"] = "dotnet-sdk-10.0",
+        ["git"] = "git",
     };
 
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
@@ -53,68 +58,66 @@ public static class Tool
             $"'{name}' is not installed (not found on PATH). Install the Debian package: apt-get install {package}");
     }
 
+    /// <summary>A program given by path as it is, one given by name found on PATH.</summary>
+    public static string Resolve(string program) => program.Contains('/', StringComparison.Ordinal) ? program : Find(program);
+
     /// <summary>Runs a program found on PATH (or given by path) and waits for it.</summary>
     public static ToolResult Run(string program, IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null, string? stdin = null) =>
         RunAsync(program, arguments, workingDirectory, timeout, stdin).GetAwaiter().GetResult();
 
     /// <summary>
-    /// Runs a program found on PATH (or given by path); stdin, when given, is written to it and then closed.
-    /// Past the timeout (for the program and the end of its output) the program and its children are killed and a
-    /// TimeoutException names the command.
+    /// Runs a program found on PATH (or given by path) in <paramref name="workingDirectory"/> (the checkout when not
+    /// given); stdin, when given, is written to it and then closed. Past the timeout (for the program and the end of
+    /// its output: a child may hold the streams open) the program and its children are killed and a TimeoutException
+    /// names the command and shows the end of its output. With <paramref name="grace"/>, the program is first asked
+    /// to stop (SIGTERM, what the lab's scripts and programs stop on) and killed only if it still runs that much later.
     /// </summary>
-    public static async Task<ToolResult> RunAsync(string program, IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null, string? stdin = null)
+    public static async Task<ToolResult> RunAsync(string program, IEnumerable<string> arguments, string? workingDirectory = null,
+        TimeSpan? timeout = null, string? stdin = null, TimeSpan? grace = null)
     {
-        var fileName = program.Contains('/', StringComparison.Ordinal) ? program : Find(program);
-        var startInfo = new ProcessStartInfo(fileName)
+        var argumentList = arguments.ToList();
+        var commandLine = string.Join(' ', argumentList.Prepend(program));
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var output = new StringBuilder();
+        var command = Cli.Wrap(Resolve(program))
+            .WithArguments(argumentList)
+            .WithWorkingDirectory(workingDirectory ?? RepositoryRoot.Path)
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardInputPipe(stdin is null ? PipeSource.Null : PipeSource.FromString(stdin))
+            .WithStandardOutputPipe(PipeTarget.Merge(PipeTarget.ToStringBuilder(stdout), Lines(output)))
+            .WithStandardErrorPipe(PipeTarget.Merge(PipeTarget.ToStringBuilder(stderr), Lines(output)));
+
+        var limit = timeout ?? DefaultTimeout;
+        using var kill = new CancellationTokenSource(limit + (grace ?? TimeSpan.Zero));
+        using var execution = command.ExecuteAsync(kill.Token);
+        // CliWrap's own graceful cancellation sends SIGINT, which a shell script's background jobs ignore and a
+        // process started with SIGINT ignored cannot trap: SIGTERM through kill(1) instead.
+        using var stop = new CancellationTokenSource();
+        using var terminate = grace is null
+            ? default
+            : stop.Token.Register(() => Run("kill", ["-TERM", execution.ProcessId.ToString(CultureInfo.InvariantCulture)]));
+        if (grace is not null)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = stdin is not null,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? RepositoryRoot.Path,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
+            stop.CancelAfter(limit);
         }
 
-        var commandLine = string.Join(' ', startInfo.ArgumentList.Prepend(program));
-        using var process = Process.Start(startInfo)
-            ?? throw new InvalidOperationException($"Could not start {commandLine}");
-        // Both streams are read before stdin is written: a program that answers while it reads must not block
-        // on a full pipe while we block on its input.
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(timeout ?? DefaultTimeout);
         try
         {
-            if (stdin is not null)
+            var result = await execution.ConfigureAwait(false);
+            if (stop.IsCancellationRequested)
             {
-                await WriteStdinAsync(process, stdin, deadline.Token).ConfigureAwait(false);
+                throw new OperationCanceledException(stop.Token);
             }
 
-            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
-            await Task.WhenAll(stdout, stderr).WaitAsync(deadline.Token).ConfigureAwait(false); // a child may hold them open
+            return new ToolResult(commandLine, result.ExitCode, stdout.ToString(), stderr.ToString(), Text(output));
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException e)
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{commandLine} did not finish within {timeout ?? DefaultTimeout}");
-        }
-
-        return new ToolResult(commandLine, process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
-    }
-
-    private static async Task WriteStdinAsync(Process process, string stdin, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await process.StandardInput.WriteAsync(stdin.AsMemory(), cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // The program exited without reading all of it (a broken pipe); its exit code and stderr say why.
+            var tail = Text(output);
+            throw new TimeoutException(
+                $"{commandLine} did not finish within {limit}{(grace is null ? "" : $" (sent SIGTERM, then given {grace})")}; its last output:\n" +
+                (tail.Length <= 6000 ? tail : tail[^6000..]), e);
         }
     }
 
@@ -132,5 +135,23 @@ public static class Tool
     {
         var result = await RunAsync("promtool", ["check", "metrics"], stdin: exposition).ConfigureAwait(false);
         Assert.True(result.ExitCode == 0 && result.Stdout.Length + result.Stderr.Length == 0, result.ToString());
+    }
+
+    /// <summary>Both streams into one text, a line at a time as each comes.</summary>
+    internal static PipeTarget Lines(StringBuilder output) =>
+        PipeTarget.ToDelegate(line =>
+        {
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+        });
+
+    internal static string Text(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
     }
 }

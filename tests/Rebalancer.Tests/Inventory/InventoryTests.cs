@@ -161,12 +161,7 @@ public sealed class LabInventoryTests
     [Fact]
     public async Task Lab_inventory_writes_a_valid_inventory_from_lab_json()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Stack.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Stack.sln above the tests");
-        }
-        var script = Path.Combine(root, "src", "Rebalancer", "lab-inventory");
+        var script = Path.Combine(Loadshift.Lab.RepositoryRoot.Path, "src", "Rebalancer", "lab-inventory");
         var labJson = Path.Combine(AppContext.BaseDirectory, "Payloads", "lab.json");
 
         var result = await Loadshift.Testing.Tool.RunAsync(script, [labJson], timeout: TimeSpan.FromSeconds(30));

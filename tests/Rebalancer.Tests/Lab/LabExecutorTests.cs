@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Loadshift.Rebalancer.Execution;
 using Loadshift.Rebalancer.Inventory;
 using Loadshift.Rebalancer.Journal;
@@ -26,7 +25,7 @@ public sealed class LabExecutorTests : IDisposable
     [Fact]
     public async Task A_vm_goes_live_from_hv1_to_hv2_and_back_with_placement_verified_by_libvirt()
     {
-        var lab = LabState.Load();
+        var lab = Loadshift.Testing.RunningLab.Read();
         var inventory = new InventoryOptions
         {
             Hosts = [.. lab.Hosts.Select(h => new InventoryHost { Name = h.Name, LibvirtUri = h.LibvirtUri, CpuCapacity = h.CpuQuota, MemoryBytes = h.MemoryBytes })],
@@ -69,39 +68,4 @@ public sealed class LabExecutorTests : IDisposable
         Assert.All(journaled, m => Assert.Equal(MigrationOutcomes.Succeeded, m.Outcome));
         Assert.Equal(2, await components.MigrationsAsync("succeeded"));
     }
-
-    /// <summary>lab/.state/lab.json as lab/up writes it (LOADSHIFT_LAB_STATE overrides the path).</summary>
-    private sealed record LabState(IReadOnlyList<LabHost> Hosts, IReadOnlyList<LabVm> Vms)
-    {
-        private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-        public static LabState Load()
-        {
-            var path = Environment.GetEnvironmentVariable("LOADSHIFT_LAB_STATE") is { Length: > 0 } set
-                ? set
-                : Path.Combine(RepositoryRoot(), "lab", ".state", "lab.json");
-            if (!File.Exists(path))
-            {
-                Assert.Fail($"The lab is not up: {path} is missing. Run lab/up first (the project's test script does), or run the others alone with --filter 'Category!=Lab'.");
-            }
-            return JsonSerializer.Deserialize<LabState>(File.ReadAllText(path), Json)
-                ?? throw new InvalidDataException($"{path} is empty");
-        }
-
-        private static string RepositoryRoot()
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "Stack.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-            throw new InvalidOperationException($"No Stack.sln above {AppContext.BaseDirectory}");
-        }
-    }
-
-    private sealed record LabHost(string Name, string LibvirtUri, double CpuQuota, long MemoryBytes);
-
-    private sealed record LabVm(string Name, string HomeHost);
 }

@@ -129,12 +129,7 @@ public sealed class AlertExpiryTests : IDisposable
     [Fact]
     public void The_default_expiry_outlasts_two_lost_repeats_of_the_committed_alertmanager_route()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Stack.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Stack.sln above the tests");
-        }
-        using var reader = File.OpenText(Path.Combine(root, "alertmanager", "alertmanager.yml"));
+        using var reader = File.OpenText(Path.Combine(Loadshift.Lab.RepositoryRoot.Path, "alertmanager", "alertmanager.yml"));
         var alertmanager = YamlConfigurationProvider.Parse(reader, "alertmanager.yml");
         var route = Enumerable.Range(0, 10).Select(i => $"route:routes:{i}")
             .First(r => alertmanager.GetValueOrDefault($"{r}:receiver") == "rebalancer");

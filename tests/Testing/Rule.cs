@@ -1,7 +1,7 @@
-namespace Loadshift.Config.Tests;
+namespace Loadshift.Testing;
 
 /// <summary>One rule of a Prometheus rule file: a recording rule (Record set) or an alert (Alert set).</summary>
-internal sealed record Rule(
+public sealed record Rule(
     string File,
     string Group,
     string? Record,
@@ -14,8 +14,21 @@ internal sealed record Rule(
 {
     public string Name => Record ?? Alert ?? "";
 
-    public override string ToString() => $"{System.IO.Path.GetFileName(File)}: {Name}";
+    public bool IsRecording => Record is not null;
 
+    /// <summary>Its expression as a query, named for failure messages ("record x" or "alert X").</summary>
+    public Query Query => new(File, $"{(IsRecording ? "record" : "alert")} {Name}", Expr);
+
+    /// <summary>prometheus/rules/*.yml of the checkout, in file name order.</summary>
+    public static IReadOnlyList<string> Files =>
+        [.. Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "prometheus", "rules"), "*.yml").Order(StringComparer.Ordinal)];
+
+    public static IReadOnlyList<Rule> Committed => LoadAll(Files);
+
+    public static IReadOnlyList<Rule> CommittedAlerts => [.. Committed.Where(r => r.Alert is not null)];
+
+    /// <summary>Every rule of one file, in file order; a file without groups or a group without rules fails, naming
+    /// where.</summary>
     public static IReadOnlyList<Rule> Load(string file) =>
         [.. from @group in Yaml.Load(file).Seq("groups").Maps()
             from rule in @group.Seq("rules").Maps()
@@ -32,7 +45,5 @@ internal sealed record Rule(
 
     public static IReadOnlyList<Rule> LoadAll(IEnumerable<string> files) => [.. files.SelectMany(Load)];
 
-    public static IReadOnlyList<Rule> Committed => LoadAll(Repository.RuleFiles);
-
-    public static IReadOnlyList<Rule> CommittedAlerts => [.. Committed.Where(r => r.Alert is not null)];
+    public override string ToString() => $"{System.IO.Path.GetFileName(File)}: {Name}";
 }

@@ -1,10 +1,10 @@
 using System.Text;
 using YamlDotNet.RepresentationModel;
 
-namespace Loadshift.Config.Tests;
+namespace Loadshift.Testing;
 
 /// <summary>Reading the YAML files as node trees (no schema classes: the tests look at a few keys).</summary>
-internal static class Yaml
+public static class Yaml
 {
     public static YamlMappingNode Load(string path)
     {
