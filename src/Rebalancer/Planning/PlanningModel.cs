@@ -98,17 +98,24 @@ public sealed record MigrationPlan(
 /// <summary>The planner's answer: one migration with its reasons, or no action with the reason.</summary>
 /// <param name="Host">The host the decision is about: the overloaded one, the drained one, or the home host.</param>
 /// <param name="Reason">snake_case, used as the <c>reason</c> label of rebalancer_decisions_total.</param>
+/// <param name="Rejected">The targets considered and rejected, each with the rule that rejected it; null when none.</param>
 public sealed record Decision(
     DecisionKind Kind,
     string Host,
     DecisionOutcome Outcome,
     string Reason,
     string Detail,
-    MigrationPlan? Migration = null)
+    MigrationPlan? Migration = null,
+    IReadOnlyList<Rejection>? Rejected = null)
 {
-    public static Decision NoAction(DecisionKind kind, string host, string reason, string detail) =>
-        new(kind, host, DecisionOutcome.NoAction, reason, detail);
+    public static Decision NoAction(DecisionKind kind, string host, string reason, string detail, IReadOnlyList<Rejection>? rejected = null) =>
+        new(kind, host, DecisionOutcome.NoAction, reason, detail, null, rejected);
 }
+
+/// <summary>A target a rule kept a domain off.</summary>
+/// <param name="Rule">The rule's name (snake_case), e.g. <c>high_watermark</c>, <c>anti_affinity</c>.</param>
+/// <param name="Reason">What the rule found, e.g. "hv2 would reach 0.85, not under 0.80".</param>
+public sealed record Rejection(string Domain, string Target, string Rule, string Reason);
 
 /// <summary>The reasons a decision can carry (label values of rebalancer_decisions_total).</summary>
 public static class Reasons

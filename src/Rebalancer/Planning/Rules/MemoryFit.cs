@@ -1,0 +1,12 @@
+namespace Loadshift.Rebalancer.Planning.Rules;
+
+/// <summary>The domain's memory must fit in what the target has available and in what the inventory gives it.</summary>
+internal sealed class MemoryFit : ITargetRule
+{
+    public string Name => "memory";
+
+    public bool Hard => true;
+
+    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move) =>
+        context.MemoryFits(target, domain) ? null : $"{domain.Name}'s memory does not fit on {target.Name}";
+}
