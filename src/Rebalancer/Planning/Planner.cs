@@ -18,13 +18,21 @@ public static class Planner
     /// <summary>What keeps a domain from being moved for a drain: cooldowns do not apply, an operator asked for it.</summary>
     internal static readonly IReadOnlyList<IDomainRule> DrainDomainRules = [new Pinned(), new SeenTwice(), new Gates.InMigration()];
 
+    /// <summary>The inventory's hard placement rules: no move breaks them.</summary>
+    internal static readonly IReadOnlyList<ITargetRule> PlacementHardRules = [new RunOn(hard: true), new NeverOn(), new AntiAffinity(hard: true)];
+
+    /// <summary>The inventory's soft placement rules: each one a move breaks costs a penalty.</summary>
+    internal static readonly IReadOnlyList<ITargetRule> SoftRules = [new AntiAffinity(hard: false), new Affinity(), new RunOn(hard: false)];
+
     /// <summary>What keeps a domain off a target of relief or drain.</summary>
     internal static readonly IReadOnlyList<ITargetRule> TargetRules =
-        [new Unreachable(), new InMaintenance(), new Gates.TargetInMigration(), new Gates.TargetSettling(), new HighWatermark(), new MemoryFit()];
+        [new Unreachable(), new InMaintenance(), new NoMetrics(), new Gates.TargetInMigration(), new Gates.TargetSettling(),
+         .. PlacementHardRules, new HighWatermark(), new MemoryFit(), .. SoftRules];
 
     /// <summary>What keeps a domain from going home (the home host is the only target).</summary>
     internal static readonly IReadOnlyList<ITargetRule> HomeRules =
-        [new Unreachable(), new InMaintenance(), new Gates.TargetInMigration(), new CalmWindow(), new HighWatermark(), new MemoryFit()];
+        [new Unreachable(), new InMaintenance(), new Gates.TargetInMigration(), new CalmWindow(),
+         .. PlacementHardRules, new HighWatermark(), new MemoryFit(), .. SoftRules];
 
     private static readonly ReliefStrategy Relief = new();
     private static readonly ReturnHomeStrategy ReturnHome = new();

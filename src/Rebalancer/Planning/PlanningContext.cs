@@ -35,6 +35,7 @@ internal sealed class PlanningContext
             HostsInFlight.Add(migration.Target);
             DomainsInFlight.Add(migration.Domain);
         }
+        Rules = new RuleIndex(input);
     }
 
     public PlanningInput Input { get; }
@@ -46,6 +47,9 @@ internal sealed class PlanningContext
     public HashSet<string> HostsInFlight { get; } = new(StringComparer.Ordinal);
 
     public HashSet<string> DomainsInFlight { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The inventory's placement rules, indexed by domain.</summary>
+    public RuleIndex Rules { get; }
 
     public IReadOnlyList<DomainView> DomainsOn(string host) => byHost.TryGetValue(host, out var list) ? list : None;
 

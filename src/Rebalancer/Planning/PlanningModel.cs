@@ -39,13 +39,15 @@ public sealed record DomainHistory(DateTimeOffset? LastMovedAt, DateTimeOffset? 
 public sealed record MigrationInFlight(string Domain, string Source, string Target, DateTimeOffset StartedAt);
 
 /// <summary>Everything one planning step needs; the planner reads nothing else.</summary>
+/// <param name="Rules">The inventory's placement rules; null for none.</param>
 public sealed record PlanningInput(
     IReadOnlyList<HostView> Hosts,
     IReadOnlyList<DomainView> Domains,
     IReadOnlyDictionary<string, DomainHistory> History,
     IReadOnlyList<MigrationInFlight> InFlight,
     PlanningPolicy Policy,
-    DateTimeOffset Now);
+    DateTimeOffset Now,
+    PlacementRules? Rules = null);
 
 /// <summary>The policy knobs the planner uses (a copy, so the planner does not depend on options binding).</summary>
 public sealed record PlanningPolicy(
@@ -146,3 +148,24 @@ public static class Reasons
         [NotOverloaded, NoMetrics, HostUnreachable, UnknownHost, InFlightLimit, HostInMigration, NoMovableDomain, NoTarget,
          NothingAway, HomeNotReady, DrainComplete, Settling];
 }
+
+/// <summary>The inventory's placement rules as the planner reads them (a copy, as <see cref="PlanningPolicy"/>).</summary>
+public sealed record PlacementRules(
+    IReadOnlyList<DomainGroup> AntiAffinity,
+    IReadOnlyList<DomainGroup> Affinity,
+    IReadOnlyList<DomainHostRule> DomainHost)
+{
+    public static PlacementRules None { get; } = new([], [], []);
+
+    public static PlacementRules From(Inventory.RuleOptions o) => new(
+        o.AntiAffinity.Select(g => new DomainGroup(g.Name, g.Domains, g.Hard)).ToList(),
+        o.Affinity.Select(g => new DomainGroup(g.Name, g.Domains, Hard: false)).ToList(),
+        o.DomainHost.Select(r => new DomainHostRule(r.Domain, r.Must, r.Should, r.Never)).ToList());
+}
+
+/// <summary>An anti-affinity or affinity group.</summary>
+public sealed record DomainGroup(string Name, IReadOnlyList<string> Domains, bool Hard);
+
+/// <summary>Where one domain may run: one of <paramref name="Must"/> (hard; empty: any), preferably one of
+/// <paramref name="Should"/> (soft), never one of <paramref name="Never"/> (hard).</summary>
+public sealed record DomainHostRule(string Domain, IReadOnlyList<string> Must, IReadOnlyList<string> Should, IReadOnlyList<string> Never);

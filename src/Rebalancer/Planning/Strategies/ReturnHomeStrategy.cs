@@ -4,7 +4,8 @@ using System.Text;
 namespace Loadshift.Rebalancer.Planning.Strategies;
 
 /// <summary>Bring one domain home: the last moved first, once its home host stayed under the low watermark for the
-/// calm window and the return keeps it under the high watermark (<see cref="Planner.HomeRules"/>).</summary>
+/// calm window and the return keeps it under the high watermark (<see cref="Planner.HomeRules"/>). A return breaks
+/// no hard rule, and no more soft rules than staying breaks.</summary>
 internal sealed class ReturnHomeStrategy : IStrategy
 {
     public DecisionKind Kind => DecisionKind.ReturnHome;
@@ -54,6 +55,10 @@ internal sealed class ReturnHomeStrategy : IStrategy
                 {
                     rejected.Add(rejection);
                     why = rejection.Reason;
+                }
+                else if (candidate.Penalty > context.Weigh(Planner.SoftRules, domain, current, current).Penalty)
+                {
+                    why = $"going home breaks {string.Join("; ", candidate.SoftBroken)}";
                 }
                 else
                 {
