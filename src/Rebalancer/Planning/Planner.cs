@@ -27,12 +27,13 @@ public static class Planner
     /// <summary>What keeps a domain off a target of relief or drain.</summary>
     internal static readonly IReadOnlyList<ITargetRule> TargetRules =
         [new Unreachable(), new InMaintenance(), new NoMetrics(), new Gates.TargetInMigration(), new Gates.TargetSettling(),
-         .. PlacementHardRules, new HighWatermark(), new MemoryFit(), .. SoftRules];
+         .. PlacementHardRules, new Watermark(low: false), new MemoryFit(), .. SoftRules];
 
-    /// <summary>What keeps a domain from going home (the home host is the only target).</summary>
+    /// <summary>What keeps a domain from going home (the home host is the only target). The low watermark, not the high
+    /// one, bounds the home host's predicted busy ratio: it is the mark the home host was calm under.</summary>
     internal static readonly IReadOnlyList<ITargetRule> HomeRules =
         [new Unreachable(), new InMaintenance(), new Gates.TargetInMigration(), new CalmWindow(),
-         .. PlacementHardRules, new HighWatermark(), new MemoryFit(), .. SoftRules];
+         .. PlacementHardRules, new Watermark(low: true), new MemoryFit(), .. SoftRules];
 
     private static readonly ReliefStrategy Relief = new();
     private static readonly ReturnHomeStrategy ReturnHome = new();

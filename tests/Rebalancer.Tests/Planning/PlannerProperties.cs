@@ -4,7 +4,7 @@ using Loadshift.Rebalancer.Planning;
 namespace Loadshift.Rebalancer.Tests.Planning;
 
 /// <summary>Properties over random clusters, loads and rules (CsCheck generates and shrinks them): whatever the planner
-/// decides, a move breaks no hard rule, takes no host to the high watermark, fits in memory, and its numbers are what
+/// decides, a move breaks no hard rule, takes no host to the high watermark (a return home: its home to the low one), fits in memory, and its numbers are what
 /// the prediction gives when recomputed here from the input.</summary>
 public sealed class PlannerProperties
 {
@@ -45,7 +45,7 @@ public sealed class PlannerProperties
                 if (decision.Migration is { } move)
                 {
                     moves++;
-                    Check(input, move);
+                    Check(input, decision.Kind, move);
                 }
             }
         }, iter: 3000);
@@ -82,7 +82,7 @@ public sealed class PlannerProperties
     }
 
     /// <summary>The move checked against the input alone, without the planner's code.</summary>
-    private static void Check(PlanningInput input, MigrationPlan move)
+    private static void Check(PlanningInput input, DecisionKind kind, MigrationPlan move)
     {
         var domain = input.Domains.Single(d => d.Name == move.Domain);
         var source = input.Hosts.Single(h => h.Name == move.Source);
@@ -106,6 +106,11 @@ public sealed class PlannerProperties
 
         var targetAfter = target.BusyRatio!.Value + (domain.CpuShare * source.CpuCapacity / target.CpuCapacity);
         Assert.True(targetAfter < input.Policy.HighWatermark, $"{target.Name} would reach {targetAfter}");
+        if (kind == DecisionKind.ReturnHome)
+        {
+            Assert.Equal(domain.HomeHost, target.Name);
+            Assert.True(targetAfter < input.Policy.LowWatermark, $"home {target.Name} would reach {targetAfter}, not under the low watermark");
+        }
         Assert.Equal(targetAfter, move.TargetBusyAfter, 9);
         Assert.Equal(target.BusyRatio.Value, move.TargetBusyBefore, 9);
         Assert.Equal(source.BusyRatio!.Value, move.SourceBusyBefore, 9);
