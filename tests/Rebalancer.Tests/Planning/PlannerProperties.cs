@@ -54,6 +54,42 @@ public sealed class PlannerProperties
         Assert.True(moves > 500, $"only {moves} moves in 3000 clusters");
     }
 
+    /// <summary>The same clusters where each domain last moved 0-40 minutes ago, 0-4 times within the back-off window.</summary>
+    private static readonly Gen<PlanningInput> WithHistory = Inputs.SelectMany(input =>
+        Gen.Select(Gen.Int[0, 40], Gen.Int[0, 4]).Array[input.Domains.Count].Select(moves => input with
+        {
+            History = input.Domains.Zip(moves).Where(p => p.Second.Item2 > 0).ToDictionary(
+                p => p.First.Name,
+                p => new DomainHistory(Fixture.Now.AddMinutes(-p.Second.Item1 - 1), Fixture.Now.AddMinutes(-p.Second.Item1), p.Second.Item2),
+                StringComparer.Ordinal),
+        }));
+
+    /// <summary>No flapping: relief never moves a domain within its cooldown (5 minutes after its last migration ended,
+    /// doubled for each further move in the back-off window, at most an hour), so no relief undoes a recent move.
+    /// A return home after the calm window is the exception the issue allows; a drain is an operator's order.</summary>
+    [Fact]
+    public void Relief_moves_no_domain_within_its_cooldown()
+    {
+        var reliefs = 0;
+        WithHistory.Sample(input =>
+        {
+            foreach (var decision in Decisions(input).Where(d => d.Kind == DecisionKind.Relief))
+            {
+                if (decision.Migration is not { } move || input.History.GetValueOrDefault(move.Domain) is not { } history)
+                {
+                    continue;
+                }
+                reliefs++;
+                var minutes = Math.Min(60, 5 * Math.Pow(2, history.RecentMigrations - 1));
+                var calmFor = input.Now - history.LastMigrationEndedAt!.Value;
+                Assert.True(calmFor >= TimeSpan.FromMinutes(minutes),
+                    $"{move.Domain} moved {calmFor.TotalMinutes} min after its last migration; cooldown {minutes} min after {history.RecentMigrations} move(s)");
+            }
+        }, iter: 3000);
+
+        Assert.True(reliefs > 100, $"only {reliefs} reliefs of a domain with a history");
+    }
+
     [Fact]
     public void Every_rejection_names_a_rule_and_a_target_that_is_not_the_move()
     {
