@@ -53,7 +53,7 @@ internal sealed class ReturnHomeStrategy : IStrategy
                 var candidate = context.Weigh(Planner.HomeRules, domain, current, home);
                 if (candidate.Rejected is { } rejection)
                 {
-                    rejected.Add(rejection);
+                    PlanningContext.Reject(rejected, rejection);
                     why = rejection.Reason;
                 }
                 else if (candidate.Penalty > context.Weigh(Planner.SoftRules, domain, current, current).Penalty)
