@@ -68,8 +68,11 @@ internal static class Gates
 
         public bool Hard => true;
 
-        public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move) =>
-            context.HostsInFlight.Contains(target.Name) ? $"{target.Name} is in a migration" : null;
+        public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+            context.HostsInFlight.Contains(target.Name);
+
+        public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+            $"{target.Name} is in a migration";
     }
 
     /// <summary>A domain arrived on the target within policy.settleTime: its busy ratio (a 1m rate) does not show the
@@ -80,7 +83,9 @@ internal static class Gates
 
         public bool Hard => true;
 
-        public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move) =>
-            target.Settling ? $"{target.Name} is settling from a migration" : null;
+        public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) => target.Settling;
+
+        public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+            $"{target.Name} is settling from a migration";
     }
 }

@@ -62,11 +62,14 @@ internal sealed class PlanningContext
     public static MigrationPlan PlanMove(DomainView domain, HostView source, HostView target)
     {
         var sourceBusy = source.BusyRatio ?? 0;
-        var targetBusy = target.BusyRatio ?? 0;
         return new MigrationPlan(domain.Name, source.Name, target.Name, domain.CpuShare, domain.MemoryBytes,
             sourceBusy, Math.Max(0, sourceBusy - domain.CpuShare),
-            targetBusy, targetBusy + (domain.CpuShare * source.CpuCapacity / target.CpuCapacity));
+            target.BusyRatio ?? 0, BusyAfter(domain, source, target));
     }
+
+    /// <summary>The target's busy ratio after the move, as in <see cref="PlanMove"/>, without building the plan.</summary>
+    public static double BusyAfter(DomainView domain, HostView source, HostView target) =>
+        (target.BusyRatio ?? 0) + (domain.CpuShare * source.CpuCapacity / target.CpuCapacity);
 
     public bool MemoryFits(HostView target, DomainView domain)
     {
@@ -90,24 +93,51 @@ internal sealed class PlanningContext
         return null;
     }
 
-    /// <summary>Weighs one target: the first hard rule that rejects it, else the soft rules it breaks.</summary>
-    public Candidate Weigh(IReadOnlyList<ITargetRule> rules, DomainView domain, HostView source, HostView target)
+    /// <summary>Weighs one target: the first hard rule that rejects it, else the soft rules it breaks. Builds no text
+    /// and no plan: a relief weighs every target for every candidate.</summary>
+    public Weight Weigh(IReadOnlyList<ITargetRule> rules, DomainView domain, HostView source, HostView target)
     {
-        var plan = PlanMove(domain, source, target);
-        List<string>? soft = null;
+        var busyAfter = BusyAfter(domain, source, target);
+        List<ITargetRule>? soft = null;
         foreach (var rule in rules)
         {
-            if (rule.Blocks(this, domain, target, plan) is not { } reason)
+            if (!rule.Rejects(this, domain, target, busyAfter))
             {
                 continue;
             }
             if (rule.Hard)
             {
-                return new Candidate(plan, new Rejection(domain.Name, target.Name, rule.Name, reason), []);
+                return new Weight(busyAfter, rule, null);
             }
-            (soft ??= []).Add($"{rule.Name}: {reason}");
+            (soft ??= []).Add(rule);
         }
-        return new Candidate(plan, null, soft ?? (IReadOnlyList<string>)[]);
+        return new Weight(busyAfter, null, soft);
+    }
+
+    /// <summary>The rejection of a target <see cref="Weigh"/> found rejected, with its reason.</summary>
+    public Rejection Rejection(Weight weight, DomainView domain, HostView target)
+    {
+        var rule = weight.RejectedBy ?? throw new ArgumentException("the target was not rejected", nameof(weight));
+        return new Rejection(domain.Name, target.Name, rule.Name, rule.Reason(this, domain, target, weight.BusyAfter));
+    }
+
+    /// <summary>The move onto a target <see cref="Weigh"/> allowed, with the soft rules it breaks in words.</summary>
+    public Candidate Candidate(Weight weight, DomainView domain, HostView source, HostView target)
+    {
+        var soft = weight.SoftBroken is { } broken
+            ? broken.ConvertAll(rule => $"{rule.Name}: {rule.Reason(this, domain, target, weight.BusyAfter)}")
+            : [];
+        return new Candidate(PlanMove(domain, source, target), soft);
+    }
+
+    /// <summary>Adds a rejection unless the decision holds <see cref="MaxRejections"/> already; the reason's text is
+    /// made only for a rejection kept.</summary>
+    public void Reject(List<Rejection> rejected, Weight weight, DomainView domain, HostView target)
+    {
+        if (rejected.Count < MaxRejections)
+        {
+            rejected.Add(Rejection(weight, domain, target));
+        }
     }
 
     /// <summary>Adds a rejection unless the decision holds <see cref="MaxRejections"/> already.</summary>
@@ -124,30 +154,40 @@ internal sealed class PlanningContext
     /// go to the host listed first in the inventory. Rejected targets are added to <paramref name="rejected"/> (the first <see cref="MaxRejections"/>).</summary>
     public Candidate? BestTarget(IReadOnlyList<ITargetRule> rules, DomainView domain, HostView source, List<Rejection> rejected)
     {
-        Candidate? best = null;
+        HostView? bestTarget = null;
+        var best = default(Weight);
         foreach (var target in Input.Hosts)
         {
             if (target.Name == source.Name)
             {
                 continue;
             }
-            var candidate = Weigh(rules, domain, source, target);
-            if (candidate.Rejected is { } rejection)
+            var weight = Weigh(rules, domain, source, target);
+            if (weight.RejectedBy is not null)
             {
-                Reject(rejected, rejection);
+                Reject(rejected, weight, domain, target);
             }
-            else if (best is null || candidate.Penalty < best.Penalty
-                || (candidate.Penalty == best.Penalty && candidate.Plan.TargetBusyAfter < best.Plan.TargetBusyAfter - HeadroomTieTolerance))
+            else if (bestTarget is null || weight.Penalty < best.Penalty
+                || (weight.Penalty == best.Penalty && weight.BusyAfter < best.BusyAfter - HeadroomTieTolerance))
             {
-                best = candidate;
+                bestTarget = target;
+                best = weight;
             }
         }
-        return best;
+        return bestTarget is null ? null : Candidate(best, domain, source, bestTarget);
     }
 }
 
-/// <summary>One domain onto one target: the prediction, the hard rule that rejects it (if any) and the soft rules it breaks.</summary>
-internal sealed record Candidate(MigrationPlan Plan, Rejection? Rejected, IReadOnlyList<string> SoftBroken)
+/// <summary>One domain onto one target as <see cref="PlanningContext.Weigh"/> found it: the predicted busy ratio of the
+/// target, the hard rule that rejects it (if any) and the soft rules it breaks (null for none).</summary>
+internal readonly record struct Weight(double BusyAfter, ITargetRule? RejectedBy, List<ITargetRule>? SoftBroken)
+{
+    /// <summary>One per soft rule broken.</summary>
+    public int Penalty => SoftBroken?.Count ?? 0;
+}
+
+/// <summary>One domain onto one target no hard rule rejects: the prediction and the soft rules it breaks, in words.</summary>
+internal sealed record Candidate(MigrationPlan Plan, IReadOnlyList<string> SoftBroken)
 {
     /// <summary>One per soft rule broken.</summary>
     public int Penalty => SoftBroken.Count;

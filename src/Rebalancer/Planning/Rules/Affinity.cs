@@ -8,13 +8,20 @@ internal sealed class Affinity : ITargetRule
 
     public bool Hard => false;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move)
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        Apart(context, domain, target) is not null;
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        $"{target.Name} holds no other member of affinity group {Apart(context, domain, target)?.Name}";
+
+    /// <summary>The first group whose other members run, none of them on <paramref name="target"/>.</summary>
+    private static DomainGroup? Apart(PlanningContext context, DomainView domain, HostView target)
     {
         foreach (var group in context.Rules.AffinityOf(domain.Name))
         {
-            if (context.Rules.MembersRunning(group, domain.Name).Any() && !context.Rules.MembersOn(group, domain.Name, target.Name).Any())
+            if (context.Rules.AnyMemberRunning(group, domain.Name) && context.Rules.FirstMemberOn(group, domain.Name, target.Name) is null)
             {
-                return $"{target.Name} holds no other member of affinity group {group.Name}";
+                return group;
             }
         }
         return null;

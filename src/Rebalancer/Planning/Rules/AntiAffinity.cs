@@ -8,15 +8,25 @@ internal sealed class AntiAffinity(bool hard) : ITargetRule
 
     public bool Hard => hard;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move)
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        Together(context, domain, target).Group is not null;
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter)
+    {
+        var (group, member) = Together(context, domain, target);
+        return $"{target.Name} holds {member} of anti-affinity group {group?.Name}";
+    }
+
+    /// <summary>The first group of this hardness with another member on <paramref name="target"/>, and that member.</summary>
+    private (DomainGroup? Group, string? Member) Together(PlanningContext context, DomainView domain, HostView target)
     {
         foreach (var group in context.Rules.AntiAffinityOf(domain.Name))
         {
-            if (group.Hard == hard && context.Rules.MembersOn(group, domain.Name, target.Name).FirstOrDefault() is { } member)
+            if (group.Hard == hard && context.Rules.FirstMemberOn(group, domain.Name, target.Name) is { } member)
             {
-                return $"{target.Name} holds {member} of anti-affinity group {group.Name}";
+                return (group, member);
             }
         }
-        return null;
+        return (null, null);
     }
 }

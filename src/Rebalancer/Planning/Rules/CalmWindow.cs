@@ -7,15 +7,11 @@ internal sealed class CalmWindow : ITargetRule
 
     public bool Hard => true;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move)
-    {
-        var low = context.Policy.LowWatermark;
-        if (target.BusyRatio is null || target.CalmWindowMaxBusyRatio is not double calmMax)
-        {
-            return $"no busy ratio for {target.Name}";
-        }
-        return calmMax >= low
-            ? $"{target.Name} reached {Planner.F(calmMax)} within the calm window, not under the low watermark {Planner.F(low)}"
-            : null;
-    }
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        target.BusyRatio is null || target.CalmWindowMaxBusyRatio is not double calmMax || calmMax >= context.Policy.LowWatermark;
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        target.BusyRatio is null || target.CalmWindowMaxBusyRatio is not double calmMax
+            ? $"no busy ratio for {target.Name}"
+            : $"{target.Name} reached {Planner.F(calmMax)} within the calm window, not under the low watermark {Planner.F(context.Policy.LowWatermark)}";
 }

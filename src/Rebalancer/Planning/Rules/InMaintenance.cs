@@ -7,6 +7,8 @@ internal sealed class InMaintenance : ITargetRule
 
     public bool Hard => true;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move) =>
-        target.Maintenance ? $"{target.Name} is in maintenance" : null;
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) => target.Maintenance;
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        $"{target.Name} is in maintenance";
 }

@@ -7,6 +7,9 @@ internal sealed class MemoryFit : ITargetRule
 
     public bool Hard => true;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move) =>
-        context.MemoryFits(target, domain) ? null : $"{domain.Name}'s memory does not fit on {target.Name}";
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        !context.MemoryFits(target, domain);
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        $"{domain.Name}'s memory does not fit on {target.Name}";
 }

@@ -7,8 +7,9 @@ internal sealed class NeverOn : ITargetRule
 
     public bool Hard => true;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move) =>
-        context.Rules.DomainHostOf(domain.Name) is { } rule && rule.Never.Contains(target.Name)
-            ? $"{domain.Name} never runs on {target.Name}"
-            : null;
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        context.Rules.DomainHostOf(domain.Name) is { } rule && rule.Never.Contains(target.Name);
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        $"{domain.Name} never runs on {target.Name}";
 }

@@ -7,6 +7,8 @@ internal sealed class NoMetrics : ITargetRule
 
     public bool Hard => true;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move) =>
-        target.BusyRatio is null ? $"no busy ratio for {target.Name}" : null;
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) => target.BusyRatio is null;
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        $"no busy ratio for {target.Name}";
 }

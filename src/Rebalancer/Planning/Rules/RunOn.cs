@@ -4,15 +4,21 @@ namespace Loadshift.Rebalancer.Planning.Rules;
 /// another host costs a penalty). One instance checks each.</summary>
 internal sealed class RunOn(bool hard) : ITargetRule
 {
+    private static readonly IReadOnlyList<string> Anywhere = [];
+
     public string Name => hard ? "must_run_on" : "should_run_on";
 
     public bool Hard => hard;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move)
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter)
     {
-        var hosts = context.Rules.DomainHostOf(domain.Name) is { } rule ? (hard ? rule.Must : rule.Should) : [];
-        return hosts.Count > 0 && !hosts.Contains(target.Name)
-            ? $"{domain.Name} {(hard ? "must" : "should")} run on {string.Join(", ", hosts)}"
-            : null;
+        var hosts = Hosts(context, domain);
+        return hosts.Count > 0 && !hosts.Contains(target.Name);
     }
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        $"{domain.Name} {(hard ? "must" : "should")} run on {string.Join(", ", Hosts(context, domain))}";
+
+    private IReadOnlyList<string> Hosts(PlanningContext context, DomainView domain) =>
+        context.Rules.DomainHostOf(domain.Name) is { } rule ? (hard ? rule.Must : rule.Should) : Anywhere;
 }

@@ -7,6 +7,8 @@ internal sealed class Unreachable : ITargetRule
 
     public bool Hard => true;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move) =>
-        target.Reachable ? null : $"libvirt on {target.Name} does not answer";
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) => !target.Reachable;
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        $"libvirt on {target.Name} does not answer";
 }

@@ -10,11 +10,11 @@ internal sealed class Watermark(bool low) : ITargetRule
 
     public bool Hard => true;
 
-    public string? Blocks(PlanningContext context, DomainView domain, HostView target, MigrationPlan move)
-    {
-        var mark = low ? context.Policy.LowWatermark : context.Policy.HighWatermark;
-        return move.TargetBusyAfter < mark
-            ? null
-            : $"{target.Name} would reach {Planner.F(move.TargetBusyAfter)}, not under{(low ? " the low watermark" : "")} {Planner.F(mark)}";
-    }
+    public bool Rejects(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        !(targetBusyAfter < Mark(context));
+
+    public string Reason(PlanningContext context, DomainView domain, HostView target, double targetBusyAfter) =>
+        $"{target.Name} would reach {Planner.F(targetBusyAfter)}, not under{(low ? " the low watermark" : "")} {Planner.F(Mark(context))}";
+
+    private double Mark(PlanningContext context) => low ? context.Policy.LowWatermark : context.Policy.HighWatermark;
 }

@@ -50,18 +50,20 @@ internal sealed class ReturnHomeStrategy : IStrategy
             }
             else
             {
-                var candidate = context.Weigh(Planner.HomeRules, domain, current, home);
-                if (candidate.Rejected is { } rejection)
+                var weight = context.Weigh(Planner.HomeRules, domain, current, home);
+                if (weight.RejectedBy is not null)
                 {
+                    var rejection = context.Rejection(weight, domain, home);
                     PlanningContext.Reject(rejected, rejection);
                     why = rejection.Reason;
                 }
-                else if (candidate.Penalty > context.Weigh(Planner.SoftRules, domain, current, current).Penalty)
+                else if (weight.Penalty > context.Weigh(Planner.SoftRules, domain, current, current).Penalty)
                 {
-                    why = $"going home breaks {string.Join("; ", candidate.SoftBroken)}";
+                    why = $"going home breaks {string.Join("; ", context.Candidate(weight, domain, current, home).SoftBroken)}";
                 }
                 else
                 {
+                    var candidate = context.Candidate(weight, domain, current, home);
                     var calmMax = home.CalmWindowMaxBusyRatio ?? 0;
                     return new Decision(kind, home.Name, DecisionOutcome.Migrate, Reasons.ReturnHome,
                         $"{home.Name} stayed under {Planner.F(context.Policy.LowWatermark)} (at most {calmMax.ToString("0.000", CultureInfo.InvariantCulture)}); " +
