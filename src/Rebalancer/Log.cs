@@ -66,6 +66,9 @@ internal static partial class Log
     [LoggerMessage(402, LogLevel.Information, "Domain {Domain} first seen on {Host}: that is its home host from now on")]
     public static partial void HomeRecorded(ILogger logger, string domain, string host);
 
+    [LoggerMessage(403, LogLevel.Information, "Domain {Domain} is named in the inventory's rules but runs on no host yet; its rules apply once it does")]
+    public static partial void RuleDomainNotSeen(ILogger logger, string domain);
+
     [LoggerMessage(500, LogLevel.Error, "Journal write failed; answering 503 so Alertmanager retries: {Message}")]
     public static partial void JournalWriteFailed(ILogger logger, string message);
 

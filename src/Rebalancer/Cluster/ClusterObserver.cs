@@ -32,6 +32,8 @@ public sealed class ClusterObserver(
     private readonly InventoryOptions inventory = inventoryOptions.Value;
     private readonly PolicyOptions policy = policyOptions.Value;
 
+    private bool ruleDomainsChecked;
+
     public ClusterSnapshot? Last { get; private set; }
 
     /// <summary>Asks every host's libvirt and Prometheus at once; records the home host of domains seen for the first time.</summary>
@@ -87,6 +89,16 @@ public sealed class ClusterObserver(
         foreach (var host in inventory.Hosts.Where(h => h.Maintenance))
         {
             maintenance.Add(host.Name);
+        }
+        if (!ruleDomainsChecked && libvirt.All(h => h.Reachable))
+        {
+            // Once, on the first complete look: a rule may name a domain not started yet (validation allows it).
+            ruleDomainsChecked = true;
+            var running = libvirt.SelectMany(h => h.Domains).ToHashSet(StringComparer.Ordinal);
+            foreach (var domain in inventory.RuleDomains().Where(d => !running.Contains(d)))
+            {
+                Log.RuleDomainNotSeen(logger, domain);
+            }
         }
         var snapshot = new ClusterSnapshot(takenAt, libvirt, load, metricsError, maintenance, homes);
         Last = snapshot;
@@ -184,7 +196,7 @@ public sealed class ClusterObserver(
             domains.Add(new DomainView(domain, host, share, (long)memoryByDomain.GetValueOrDefault(domain),
                 snapshot.Homes.GetValueOrDefault(domain), pinned.Contains(domain), on.Count > 1 ? on[1] : null));
         }
-        return new PlanningInput(hosts, domains, history, inFlight, PlanningPolicy.From(policy), now);
+        return new PlanningInput(hosts, domains, history, inFlight, PlanningPolicy.From(policy), now, PlacementRules.From(inventory.Rules));
     }
 
     private static double? Lookup(IReadOnlyDictionary<string, double>? values, string key) =>

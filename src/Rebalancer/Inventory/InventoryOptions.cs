@@ -1,13 +1,21 @@
 namespace Loadshift.Rebalancer.Inventory;
 
-/// <summary>The hosts the Rebalancer may move domains between, and the domains it must never move.
-/// Bound from the inventory's top-level <c>hosts</c> and <c>pinned</c> keys.</summary>
+/// <summary>The hosts the Rebalancer may move domains between, the domains it must never move and the placement rules.
+/// Bound from the inventory's top-level <c>hosts</c>, <c>pinned</c> and <c>rules</c> keys.</summary>
 public sealed class InventoryOptions
 {
     public List<InventoryHost> Hosts { get; init; } = [];
 
     /// <summary>Domains (libvirt's word for a VM) that never move, not even for a drain.</summary>
     public List<string> Pinned { get; init; } = [];
+
+    /// <summary>Placement rules: anti-affinity and affinity groups, domain-host rules.</summary>
+    public RuleOptions Rules { get; init; } = new();
+
+    /// <summary>The domains the rules name, for the log line about those not seen on any host yet.</summary>
+    public IEnumerable<string> RuleDomains() =>
+        Rules.AntiAffinity.Concat(Rules.Affinity).SelectMany(g => g.Domains).Concat(Rules.DomainHost.Select(r => r.Domain))
+            .Distinct(StringComparer.Ordinal);
 
     public InventoryHost? FindHost(string name) => Hosts.Find(h => string.Equals(h.Name, name, StringComparison.Ordinal));
 

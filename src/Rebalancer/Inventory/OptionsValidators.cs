@@ -50,7 +50,73 @@ internal sealed class InventoryOptionsValidator : IValidateOptions<InventoryOpti
                 }
             }
         }
+        ValidateRules(options.Rules, names, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>A rule naming a host not in <c>hosts</c> is an error; a domain not seen yet is allowed (it may not have
+    /// started), and RebalanceWorker logs it.</summary>
+    private static void ValidateRules(RuleOptions rules, HashSet<string> hosts, List<string> errors)
+    {
+        void Groups(string kind, List<DomainGroupOptions> groups)
+        {
+            var groupNames = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < groups.Count; i++)
+            {
+                var key = $"rules.{kind}[{i}]";
+                var group = groups[i];
+                if (string.IsNullOrWhiteSpace(group.Name))
+                {
+                    errors.Add($"{key}.name is required");
+                }
+                else if (!groupNames.Add(group.Name))
+                {
+                    errors.Add($"{key}.name '{group.Name}' appears twice");
+                }
+                if (group.Domains.Distinct(StringComparer.Ordinal).Count() is var distinct && distinct < 2)
+                {
+                    errors.Add($"{key}.domains must name at least two different domains (got {distinct})");
+                }
+                else if (distinct != group.Domains.Count)
+                {
+                    errors.Add($"{key}.domains names a domain twice");
+                }
+            }
+        }
+        Groups("antiAffinity", rules.AntiAffinity);
+        Groups("affinity", rules.Affinity);
+        var ruled = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < rules.DomainHost.Count; i++)
+        {
+            var rule = rules.DomainHost[i];
+            var key = $"rules.domainHost[{i}]";
+            if (string.IsNullOrWhiteSpace(rule.Domain))
+            {
+                errors.Add($"{key}.domain is required");
+            }
+            else if (!ruled.Add(rule.Domain))
+            {
+                errors.Add($"{key}.domain '{rule.Domain}' has a rule already: give it one entry with must, should and never");
+            }
+            if (rule.Must.Count + rule.Should.Count + rule.Never.Count == 0)
+            {
+                errors.Add($"{key}: give at least one of must, should, never");
+            }
+            foreach (var (list, hostsOf) in new[] { ("must", rule.Must), ("should", rule.Should), ("never", rule.Never) })
+            {
+                for (var j = 0; j < hostsOf.Count; j++)
+                {
+                    if (!hosts.Contains(hostsOf[j]))
+                    {
+                        errors.Add($"{key}.{list}[{j}]: host '{hostsOf[j]}' is not in hosts");
+                    }
+                }
+            }
+            if (rule.Must.Intersect(rule.Never, StringComparer.Ordinal).FirstOrDefault() is { } both)
+            {
+                errors.Add($"{key}: host '{both}' is in both must and never");
+            }
+        }
     }
 }
 

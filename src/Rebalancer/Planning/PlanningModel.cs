@@ -39,13 +39,15 @@ public sealed record DomainHistory(DateTimeOffset? LastMovedAt, DateTimeOffset? 
 public sealed record MigrationInFlight(string Domain, string Source, string Target, DateTimeOffset StartedAt);
 
 /// <summary>Everything one planning step needs; the planner reads nothing else.</summary>
+/// <param name="Rules">The inventory's placement rules; null for none.</param>
 public sealed record PlanningInput(
     IReadOnlyList<HostView> Hosts,
     IReadOnlyList<DomainView> Domains,
     IReadOnlyDictionary<string, DomainHistory> History,
     IReadOnlyList<MigrationInFlight> InFlight,
     PlanningPolicy Policy,
-    DateTimeOffset Now);
+    DateTimeOffset Now,
+    PlacementRules? Rules = null);
 
 /// <summary>The policy knobs the planner uses (a copy, so the planner does not depend on options binding).</summary>
 public sealed record PlanningPolicy(
@@ -98,17 +100,24 @@ public sealed record MigrationPlan(
 /// <summary>The planner's answer: one migration with its reasons, or no action with the reason.</summary>
 /// <param name="Host">The host the decision is about: the overloaded one, the drained one, or the home host.</param>
 /// <param name="Reason">snake_case, used as the <c>reason</c> label of rebalancer_decisions_total.</param>
+/// <param name="Rejected">The targets considered and rejected, each with the rule that rejected it; null when none.</param>
 public sealed record Decision(
     DecisionKind Kind,
     string Host,
     DecisionOutcome Outcome,
     string Reason,
     string Detail,
-    MigrationPlan? Migration = null)
+    MigrationPlan? Migration = null,
+    IReadOnlyList<Rejection>? Rejected = null)
 {
-    public static Decision NoAction(DecisionKind kind, string host, string reason, string detail) =>
-        new(kind, host, DecisionOutcome.NoAction, reason, detail);
+    public static Decision NoAction(DecisionKind kind, string host, string reason, string detail, IReadOnlyList<Rejection>? rejected = null) =>
+        new(kind, host, DecisionOutcome.NoAction, reason, detail, null, rejected);
 }
+
+/// <summary>A target a rule kept a domain off.</summary>
+/// <param name="Rule">The rule's name (snake_case), e.g. <c>high_watermark</c>, <c>anti_affinity</c>.</param>
+/// <param name="Reason">What the rule found, e.g. "hv2 would reach 0.85, not under 0.80".</param>
+public sealed record Rejection(string Domain, string Target, string Rule, string Reason);
 
 /// <summary>The reasons a decision can carry (label values of rebalancer_decisions_total).</summary>
 public static class Reasons
@@ -139,3 +148,24 @@ public static class Reasons
         [NotOverloaded, NoMetrics, HostUnreachable, UnknownHost, InFlightLimit, HostInMigration, NoMovableDomain, NoTarget,
          NothingAway, HomeNotReady, DrainComplete, Settling];
 }
+
+/// <summary>The inventory's placement rules as the planner reads them (a copy, as <see cref="PlanningPolicy"/>).</summary>
+public sealed record PlacementRules(
+    IReadOnlyList<DomainGroup> AntiAffinity,
+    IReadOnlyList<DomainGroup> Affinity,
+    IReadOnlyList<DomainHostRule> DomainHost)
+{
+    public static PlacementRules None { get; } = new([], [], []);
+
+    public static PlacementRules From(Inventory.RuleOptions o) => new(
+        o.AntiAffinity.Select(g => new DomainGroup(g.Name, g.Domains, g.Hard)).ToList(),
+        o.Affinity.Select(g => new DomainGroup(g.Name, g.Domains, Hard: false)).ToList(),
+        o.DomainHost.Select(r => new DomainHostRule(r.Domain, r.Must, r.Should, r.Never)).ToList());
+}
+
+/// <summary>An anti-affinity or affinity group.</summary>
+public sealed record DomainGroup(string Name, IReadOnlyList<string> Domains, bool Hard);
+
+/// <summary>Where one domain may run: one of <paramref name="Must"/> (hard; empty: any), preferably one of
+/// <paramref name="Should"/> (soft), never one of <paramref name="Never"/> (hard).</summary>
+public sealed record DomainHostRule(string Domain, IReadOnlyList<string> Must, IReadOnlyList<string> Should, IReadOnlyList<string> Never);

@@ -127,9 +127,10 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
             var home = cluster.Home[d];
             var host = cluster.HostOf[d];
             // Two of the planner's conditions for a return, each necessary: a calm home, and the move keeps it under
-            // the high watermark. (Not the memory: the planner counts a domain in flight on its source only.)
+            // the low watermark (the Watermark rule of a return home). (Not the memory: the planner counts a domain in
+            // flight on its source only.)
             if (!cluster.Pinned[d] && cluster.CalmWindowMax(home) < options.LowWatermark
-                && cluster.BusyRatio[home] + (cluster.Share(d) * cluster.Capacity[host] / cluster.Capacity[home]) < options.HighWatermark)
+                && cluster.BusyRatio[home] + (cluster.Share(d) * cluster.Capacity[host] / cluster.Capacity[home]) < options.LowWatermark)
             {
                 return true;
             }

@@ -178,3 +178,99 @@ public sealed class LabInventoryTests
         Assert.StartsWith("qemu+tcp://", inventory.Hosts[2].LibvirtUri, StringComparison.Ordinal);
     }
 }
+
+public sealed class RuleValidationTests
+{
+    private static InventoryOptions Inventory(RuleOptions rules) => new()
+    {
+        Hosts =
+        [
+            new InventoryHost { Name = "hv1", LibvirtUri = "qemu+tcp://10.0.0.1/system", CpuCapacity = 2 },
+            new InventoryHost { Name = "hv2", LibvirtUri = "qemu+tcp://10.0.0.2/system", CpuCapacity = 2 },
+        ],
+        Rules = rules,
+    };
+
+    [Fact]
+    public void A_rule_naming_an_unknown_host_is_an_error_that_names_the_key()
+    {
+        var result = new InventoryOptionsValidator().Validate(null, Inventory(new RuleOptions
+        {
+            DomainHost = [new DomainHostOptions { Domain = "web1", Must = ["hv1", "hv9"] }, new DomainHostOptions { Domain = "web2", Never = ["hv7"] }],
+        }));
+
+        Assert.True(result.Failed);
+        var failures = string.Join('\n', result.Failures!);
+        Assert.Contains("rules.domainHost[0].must[1]: host 'hv9' is not in hosts", failures, StringComparison.Ordinal);
+        Assert.Contains("rules.domainHost[1].never[0]: host 'hv7' is not in hosts", failures, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Contradictions_and_degenerate_groups_are_errors()
+    {
+        var result = new InventoryOptionsValidator().Validate(null, Inventory(new RuleOptions
+        {
+            AntiAffinity = [new DomainGroupOptions { Name = "web", Domains = ["web1"] }, new DomainGroupOptions { Name = "web", Domains = ["a", "b", "a"] }],
+            Affinity = [new DomainGroupOptions { Domains = ["a", "b"] }],
+            DomainHost =
+            [
+                new DomainHostOptions { Domain = "web1", Must = ["hv1"], Never = ["hv1"] },
+                new DomainHostOptions { Domain = "web1", Should = ["hv2"] },
+                new DomainHostOptions { Domain = "web3" },
+            ],
+        }));
+
+        var failures = string.Join('\n', result.Failures!);
+        string[] expected =
+        [
+            "rules.antiAffinity[0].domains must name at least two different domains (got 1)",
+            "rules.antiAffinity[1].name 'web' appears twice",
+            "rules.antiAffinity[1].domains names a domain twice",
+            "rules.affinity[0].name is required",
+            "rules.domainHost[0]: host 'hv1' is in both must and never",
+            "rules.domainHost[1].domain 'web1' has a rule already",
+            "rules.domainHost[2]: give at least one of must, should, never",
+        ];
+        Assert.All(expected, e => Assert.Contains(e, failures, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Rules_bind_from_yaml_and_domains_not_running_yet_are_allowed()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(YamlConfigurationProvider.Parse(new StringReader("""
+            hosts:
+              - name: hv1
+                libvirtUri: qemu+tcp://10.0.0.1/system
+                cpuCapacity: 2
+              - name: hv2
+                libvirtUri: qemu+tcp://10.0.0.2/system
+                cpuCapacity: 2
+            rules:
+              antiAffinity:
+                - name: web
+                  domains: [web1, web2]
+                - name: cache
+                  domains: [cache1, cache2]
+                  hard: false
+              affinity:
+                - name: shop
+                  domains: [app, db]
+              domainHost:
+                - domain: db
+                  must: [hv1, hv2]
+                  should: [hv1]
+                  never: []
+            """), "test.yaml")).Build();
+        var inventory = new InventoryOptions();
+        configuration.Bind(inventory);
+
+        Assert.True(new InventoryOptionsValidator().Validate(null, inventory).Succeeded);
+        var rules = Loadshift.Rebalancer.Planning.PlacementRules.From(inventory.Rules);
+        Assert.Equal([("web", true), ("cache", false)], rules.AntiAffinity.Select(g => (g.Name, g.Hard)));
+        Assert.Equal(["app", "db"], rules.Affinity.Single().Domains);
+        Assert.False(rules.Affinity.Single().Hard);
+        Assert.Equal(["hv1", "hv2"], rules.DomainHost.Single().Must);
+        Assert.Equal(["hv1"], rules.DomainHost.Single().Should);
+        Assert.Equal(["web1", "web2", "cache1", "cache2", "app", "db"], inventory.RuleDomains());
+    }
+}

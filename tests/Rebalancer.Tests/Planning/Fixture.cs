@@ -12,6 +12,9 @@ internal sealed class Fixture
     private readonly List<DomainView> domains = [];
     private readonly Dictionary<string, DomainHistory> history = new(StringComparer.Ordinal);
     private readonly List<MigrationInFlight> inFlight = [];
+    private readonly List<DomainGroup> antiAffinity = [];
+    private readonly List<DomainGroup> affinity = [];
+    private readonly List<DomainHostRule> domainHost = [];
 
     public PlanningPolicy Policy { get; set; } = new(Cooldown: TimeSpan.FromMinutes(5), MaxCooldown: TimeSpan.FromHours(1));
 
@@ -41,7 +44,25 @@ internal sealed class Fixture
         return this;
     }
 
-    public PlanningInput Input() => new(hosts, domains, history, inFlight, Policy, Now);
+    public Fixture AntiAffinity(string name, bool hard, params string[] members)
+    {
+        antiAffinity.Add(new DomainGroup(name, members, hard));
+        return this;
+    }
+
+    public Fixture Affinity(string name, params string[] members)
+    {
+        affinity.Add(new DomainGroup(name, members, Hard: false));
+        return this;
+    }
+
+    public Fixture DomainHost(string domain, string[]? must = null, string[]? should = null, string[]? never = null)
+    {
+        domainHost.Add(new DomainHostRule(domain, must ?? [], should ?? [], never ?? []));
+        return this;
+    }
+
+    public PlanningInput Input() => new(hosts, domains, history, inFlight, Policy, Now, new PlacementRules(antiAffinity, affinity, domainHost));
 
     /// <summary>The seed's cluster: VM1..VM3 on HVM1, HVM2 and HVM3 empty; client load pushes HVM1 past 80%.</summary>
     public static Fixture Seed() => new Fixture()

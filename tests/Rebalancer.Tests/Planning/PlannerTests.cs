@@ -261,7 +261,7 @@ public sealed class PlannerTests
     {
         var input = new Fixture().Host("hv1", 0.40, calmMax: 0.45).Host("hv2", 0.6).Host("hv3", 0.3)
             .Domain("heavy", "hv2", 0.5, home: "hv1").Moved("heavy", TimeSpan.FromMinutes(5))
-            .Domain("light", "hv3", 0.1, home: "hv1").Moved("light", TimeSpan.FromMinutes(9))
+            .Domain("light", "hv3", 0.04, home: "hv1").Moved("light", TimeSpan.FromMinutes(9))
             .Input();
 
         Assert.Equal("light", Planner.PlanReturnHome(input).Migration!.Domain);

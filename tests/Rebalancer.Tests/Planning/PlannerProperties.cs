@@ -1,0 +1,158 @@
+using CsCheck;
+using Loadshift.Rebalancer.Planning;
+
+namespace Loadshift.Rebalancer.Tests.Planning;
+
+/// <summary>Properties over random clusters, loads and rules (CsCheck generates and shrinks them): whatever the planner
+/// decides, a move breaks no hard rule, takes no host to the high watermark (a return home: its home to the low one), fits in memory, and its numbers are what
+/// the prediction gives when recomputed here from the input.</summary>
+public sealed class PlannerProperties
+{
+    private const long Gib = 1L << 30;
+
+    /// <summary>A cluster of 2 to 5 hosts and up to 12 domains with random loads, some hosts in maintenance, some domains
+    /// away from home, and random anti-affinity groups (hard or soft), affinity groups and domain-host rules. Rules may
+    /// name domains that do not run (the inventory allows it).</summary>
+    private static readonly Gen<PlanningInput> Inputs =
+        Gen.Int[2, 5].SelectMany(hostCount => Gen.Select(
+            Gen.Select(Gen.Double[0, 1], Gen.Int[1, 8], Gen.Int[0, 5], Gen.Double[0, 1]).Array[hostCount],
+            Gen.Select(Gen.Int[0, hostCount - 1], Gen.Double[0, 0.6], Gen.Int[0, hostCount - 1], Gen.Int[1, 4], Gen.Int[0, 9]).Array[0, 12],
+            Gen.Select(Gen.Int[0, 13].Array[2, 4], Gen.Bool).Array[0, 3],
+            Gen.Int[0, 13].Array[2, 3].Array[0, 2],
+            Gen.Select(Gen.Int[0, 13], Gen.Int[0, hostCount - 1].Array[0, 2], Gen.Int[0, hostCount - 1].Array[0, 2], Gen.Int[0, hostCount - 1].Array[0, 2]).Array[0, 4],
+            (hosts, domains, anti, affinity, domainHost) =>
+            {
+                var hostViews = hosts.Select((h, i) => new HostView($"hv{i}", h.Item2, 8 * Gib, h.Item1,
+                    CalmWindowMaxBusyRatio: Math.Max(h.Item1, h.Item4 * 0.6), null, Maintenance: h.Item3 == 0, Reachable: true)).ToList();
+                var domainViews = domains.Select((d, i) => new DomainView($"d{i}", $"hv{d.Item1}", d.Item2, d.Item4 * Gib,
+                    $"hv{d.Item3}", Pinned: d.Item5 == 0)).ToList();
+                var rules = new PlacementRules(
+                    anti.Select((g, i) => new DomainGroup($"anti{i}", g.Item1.Select(d => $"d{d}").ToList(), g.Item2)).ToList(),
+                    affinity.Select((g, i) => new DomainGroup($"aff{i}", g.Select(d => $"d{d}").ToList(), Hard: false)).ToList(),
+                    domainHost.DistinctBy(r => r.Item1).Select(r => new DomainHostRule($"d{r.Item1}",
+                        r.Item2.Select(h => $"hv{h}").ToList(), r.Item3.Select(h => $"hv{h}").ToList(), r.Item4.Select(h => $"hv{h}").ToList())).ToList());
+                return new PlanningInput(hostViews, domainViews, new Dictionary<string, DomainHistory>(), [], new PlanningPolicy(), Fixture.Now, rules);
+            }));
+
+    [Fact]
+    public void Relief_drain_and_return_home_break_no_hard_rule_and_predict_as_recomputed()
+    {
+        var moves = 0;
+        Inputs.Sample(input =>
+        {
+            foreach (var decision in Decisions(input))
+            {
+                if (decision.Migration is { } move)
+                {
+                    moves++;
+                    Check(input, decision.Kind, move);
+                }
+            }
+        }, iter: 3000);
+
+        // The generator must reach moves, or the property says nothing.
+        Assert.True(moves > 500, $"only {moves} moves in 3000 clusters");
+    }
+
+    /// <summary>The same clusters where each domain last moved 0-40 minutes ago, 0-4 times within the back-off window.</summary>
+    private static readonly Gen<PlanningInput> WithHistory = Inputs.SelectMany(input =>
+        Gen.Select(Gen.Int[0, 40], Gen.Int[0, 4]).Array[input.Domains.Count].Select(moves => input with
+        {
+            History = input.Domains.Zip(moves).Where(p => p.Second.Item2 > 0).ToDictionary(
+                p => p.First.Name,
+                p => new DomainHistory(Fixture.Now.AddMinutes(-p.Second.Item1 - 1), Fixture.Now.AddMinutes(-p.Second.Item1), p.Second.Item2),
+                StringComparer.Ordinal),
+        }));
+
+    /// <summary>No flapping: relief never moves a domain within its cooldown (5 minutes after its last migration ended,
+    /// doubled for each further move in the back-off window, at most an hour), so no relief undoes a recent move.
+    /// A return home after the calm window is the exception the issue allows; a drain is an operator's order.</summary>
+    [Fact]
+    public void Relief_moves_no_domain_within_its_cooldown()
+    {
+        var reliefs = 0;
+        WithHistory.Sample(input =>
+        {
+            foreach (var decision in Decisions(input).Where(d => d.Kind == DecisionKind.Relief))
+            {
+                if (decision.Migration is not { } move || input.History.GetValueOrDefault(move.Domain) is not { } history)
+                {
+                    continue;
+                }
+                reliefs++;
+                var minutes = Math.Min(60, 5 * Math.Pow(2, history.RecentMigrations - 1));
+                var calmFor = input.Now - history.LastMigrationEndedAt!.Value;
+                Assert.True(calmFor >= TimeSpan.FromMinutes(minutes),
+                    $"{move.Domain} moved {calmFor.TotalMinutes} min after its last migration; cooldown {minutes} min after {history.RecentMigrations} move(s)");
+            }
+        }, iter: 3000);
+
+        Assert.True(reliefs > 100, $"only {reliefs} reliefs of a domain with a history");
+    }
+
+    [Fact]
+    public void Every_rejection_names_a_rule_and_a_target_that_is_not_the_move()
+    {
+        Inputs.Sample(input =>
+        {
+            foreach (var decision in Decisions(input))
+            {
+                foreach (var rejection in decision.Rejected ?? [])
+                {
+                    Assert.False(string.IsNullOrEmpty(rejection.Rule));
+                    Assert.False(string.IsNullOrEmpty(rejection.Reason));
+                    Assert.False(decision.Migration is { } m && m.Domain == rejection.Domain && m.Target == rejection.Target,
+                        $"{rejection} is the move itself");
+                }
+            }
+        }, iter: 1000);
+    }
+
+    private static IEnumerable<Decision> Decisions(PlanningInput input)
+    {
+        foreach (var host in input.Hosts)
+        {
+            yield return host.Maintenance ? Planner.PlanDrain(input, host.Name) : Planner.PlanRelief(input, host.Name);
+        }
+        yield return Planner.PlanReturnHome(input);
+    }
+
+    /// <summary>The move checked against the input alone, without the planner's code.</summary>
+    private static void Check(PlanningInput input, DecisionKind kind, MigrationPlan move)
+    {
+        var domain = input.Domains.Single(d => d.Name == move.Domain);
+        var source = input.Hosts.Single(h => h.Name == move.Source);
+        var target = input.Hosts.Single(h => h.Name == move.Target);
+        var rules = input.Rules!;
+
+        Assert.Equal(domain.Host, source.Name);
+        Assert.NotEqual(source.Name, target.Name);
+        Assert.False(domain.Pinned, $"{domain.Name} is pinned");
+        Assert.False(target.Maintenance, $"{target.Name} is in maintenance");
+        foreach (var group in rules.AntiAffinity.Where(g => g.Hard && g.Domains.Contains(domain.Name)))
+        {
+            var together = input.Domains.Where(d => d.Name != domain.Name && d.Host == target.Name && group.Domains.Contains(d.Name)).Select(d => d.Name);
+            Assert.True(!together.Any(), $"{domain.Name} to {target.Name} joins {string.Join(", ", together)} of hard group {group.Name}");
+        }
+        foreach (var rule in rules.DomainHost.Where(r => r.Domain == domain.Name))
+        {
+            Assert.True(rule.Must.Count == 0 || rule.Must.Contains(target.Name), $"{domain.Name} must run on {string.Join(", ", rule.Must)}, not {target.Name}");
+            Assert.DoesNotContain(target.Name, rule.Never);
+        }
+
+        var targetAfter = target.BusyRatio!.Value + (domain.CpuShare * source.CpuCapacity / target.CpuCapacity);
+        Assert.True(targetAfter < input.Policy.HighWatermark, $"{target.Name} would reach {targetAfter}");
+        if (kind == DecisionKind.ReturnHome)
+        {
+            Assert.Equal(domain.HomeHost, target.Name);
+            Assert.True(targetAfter < input.Policy.LowWatermark, $"home {target.Name} would reach {targetAfter}, not under the low watermark");
+        }
+        Assert.Equal(targetAfter, move.TargetBusyAfter, 9);
+        Assert.Equal(target.BusyRatio.Value, move.TargetBusyBefore, 9);
+        Assert.Equal(source.BusyRatio!.Value, move.SourceBusyBefore, 9);
+        Assert.Equal(Math.Max(0, source.BusyRatio.Value - domain.CpuShare), move.SourceBusyAfter, 9);
+        Assert.Equal(domain.CpuShare, move.DomainShare, 9);
+        var committed = input.Domains.Where(d => d.Host == target.Name).Sum(d => d.MemoryBytes);
+        Assert.True(committed + domain.MemoryBytes <= target.MemoryBytes, $"{domain.Name} does not fit on {target.Name}");
+    }
+}
