@@ -45,6 +45,40 @@ public sealed class PolicyTests
         Assert.Equal((0, 0, 0), (result.HardRuleViolations, result.MovesUndone, result.MovesNotHelped));
     }
 
+    private const string ThreeHostsApart = ThreeHosts + """
+
+        rules:
+          antiAffinity:
+            - name: pair
+              domains: [c, d]
+        """;
+
+    [Fact]
+    public void Loadshift_keeps_a_hard_anti_affinity_group_apart_and_counts_no_violation()
+    {
+        // The case above with d (no load) on hv2 and c and d in a hard anti-affinity group: hv2 and hv3 tie at 0, but
+        // hv2 holds d, so c goes to hv3.
+        var scenario = Repo.Scenario(ThreeHostsApart, [("a", "hv1", 0), ("b", "hv1", 0), ("c", "hv1", 0), ("d", "hv2", 0)],
+            Constant(10, 1.0, 2.0, 0.6, 0.0));
+        var result = Simulation.Simulator.Run(scenario, [new LoadshiftPolicy(scenario.Policy, scenario.Start)]).Single();
+        Assert.Equal(["180 c hv1->hv3"], Moves(scenario, result));
+        Assert.Equal(0, result.HardRuleViolations);
+    }
+
+    [Fact]
+    public void A_policy_that_ignores_the_rules_is_counted_for_each_move_that_breaks_a_hard_one()
+    {
+        // The seed's first move sends the busiest domain of hv1 to hv2: with c (hv1's busiest, 2.0) and d (on hv2)
+        // kept apart by a hard group, that move breaks it. b follows to hv3 and breaks nothing; every later move of
+        // c back to hv2 breaks it again.
+        var scenario = Repo.Scenario(ThreeHostsApart, [("b", "hv1", 0), ("c", "hv1", 0), ("d", "hv2", 0)], Constant(10, 1.6, 2.0, 0.0));
+        var result = Simulation.Simulator.Run(scenario, [new SeedPolicy(0.80, TimeSpan.FromMinutes(1))]).Single();
+        var toHv2 = Moves(scenario, result).Count(m => m.EndsWith(" c hv1->hv2", StringComparison.Ordinal));
+        Assert.StartsWith("60 c hv1->hv2", Moves(scenario, result)[0], StringComparison.Ordinal);
+        Assert.True(toHv2 >= 1);
+        Assert.Equal(toHv2, result.HardRuleViolations);
+    }
+
     [Fact]
     public void Loadshift_does_not_move_before_the_alerts_for_has_passed()
     {

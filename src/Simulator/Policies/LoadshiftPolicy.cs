@@ -249,7 +249,7 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
         var inFlight = cluster.InFlight
             .Select(m => new MigrationInFlight(cluster.Name(m.Domain), cluster.Hosts[m.Source].Name, cluster.Hosts[m.Target].Name, At(m.StartedAt)))
             .ToList();
-        return new PlanningInput(hosts, domainViews, history, inFlight, policy, At(now));
+        return new PlanningInput(hosts, domainViews, history, inFlight, policy, At(now), cluster.Rules);
     }
 
     private static DomainView View(ClusterState cluster, int d) =>

@@ -1,3 +1,4 @@
+using Loadshift.Rebalancer.Planning;
 using Loadshift.Rebalancer.Inventory;
 
 namespace Loadshift.Simulator.Simulation;
@@ -53,6 +54,8 @@ public sealed class ClusterState
         Home = [.. scenario.Domains.Select((d, i) => configured.TryGetValue(d, out var h) && hostIndex.TryGetValue(h, out var hi) ? hi : HostOf[i])];
         var pinned = new HashSet<string>(scenario.Inventory.Pinned, StringComparer.Ordinal);
         Pinned = [.. scenario.Domains.Select(pinned.Contains)];
+        Rules = PlacementRules.From(scenario.Inventory.Rules);
+        hardRules = HardRules.Index(Rules, scenario.Domains, hostIndex);
         HostDemand = new double[HostCount];
         CommittedMemory = new long[HostCount];
         BusyRatio = new double[HostCount];
@@ -182,6 +185,11 @@ public sealed class ClusterState
 
     /// <summary>Whether the domain's memory fits on the host besides what is there or coming (no limit when the
     /// inventory gives the host no memory).</summary>
+    /// <summary>The inventory's placement rules, as the Rebalancer gives them to its planner.</summary>
+    public PlacementRules Rules { get; }
+
+    private readonly HardRules hardRules;
+
     public bool MemoryFits(int domain, int host) => HostMemory[host] <= 0 || CommittedMemory[host] + memory[domain] <= HostMemory[host];
 
     // ---- the figures ----
@@ -318,7 +326,9 @@ public sealed class ClusterState
     }
 
     /// <summary>Starts a live migration now; counts it against the hard rules (pinned domains stay, nothing goes
-    /// to a host in maintenance, a target's memory is not overcommitted).</summary>
+    /// to a host in maintenance, a target's memory is not overcommitted, the inventory's hard placement rules:
+    /// anti-affinity, must run on, never on). Checked here, apart from the planner, so a policy's count does not
+    /// rest on the code it checks.</summary>
     public Move StartMigration(int domain, int target, MoveKind kind, bool? predictedEnough = null)
     {
         if (MigratingTo[domain] >= 0)
@@ -330,7 +340,7 @@ public sealed class ClusterState
         {
             throw new InvalidOperationException($"{Name(domain)} is already on {Hosts[target].Name}");
         }
-        if (Pinned[domain] || Maintenance[target] || !MemoryFits(domain, target))
+        if (Pinned[domain] || Maintenance[target] || !MemoryFits(domain, target) || hardRules.Breaks(domain, target, HostOf, MigratingTo))
         {
             HardRuleViolations++;
         }
