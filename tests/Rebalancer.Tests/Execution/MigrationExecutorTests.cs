@@ -22,7 +22,7 @@ public sealed class MigrationExecutorTests : IDisposable
     private async Task<(Components, MigrationResult)> RunAsync()
     {
         hypervisor.Place("vm1", "hv1");
-        var components = new Components(directory.File("journal.db"), hypervisor);
+        var components = new Components(directory.Combine("journal.db"), hypervisor);
         await components.Journal.InitializeAsync(CancellationToken.None);
         var result = await components.Executor.ExecuteAsync(DecisionKind.Relief, Plan, null, CancellationToken.None);
         return (components, result);
@@ -126,7 +126,7 @@ public sealed class MigrationExecutorTests : IDisposable
         // The abort wins: libvirt drops the incoming side, the domain stays on the source. The process restarted meanwhile.
         SqliteConnection.ClearAllPools();
         hypervisor.Presences.Clear();
-        var after = new Components(directory.File("journal.db"), hypervisor);
+        var after = new Components(directory.Combine("journal.db"), hypervisor);
         await after.Journal.InitializeAsync(CancellationToken.None);
         Assert.Equal(1, await after.Executor.ResolveOpenMigrationsAsync(CancellationToken.None));
 

@@ -16,7 +16,7 @@ public sealed class JournalRecoveryTests : IDisposable
     private readonly TempDirectory directory = new();
     private readonly FakeHypervisor hypervisor = new();
 
-    private string DbPath => directory.File("journal.db");
+    private string DbPath => directory.Combine("journal.db");
 
     public void Dispose()
     {
@@ -378,7 +378,7 @@ public sealed class JournalRetentionTests : IDisposable
     [Fact]
     public async Task Old_receipts_go_and_the_alert_state_stays()
     {
-        var journal = new Components(directory.File("journal.db"), new FakeHypervisor()).Journal;
+        var journal = new Components(directory.Combine("journal.db"), new FakeHypervisor()).Journal;
         await journal.InitializeAsync(CancellationToken.None);
         var old = DateTimeOffset.UtcNow.AddDays(-40);
         var alert = new AlertUpdate("fp", "HypervisorCpuHigh", "hv1", "rebalance", "firing", old, null, "{}");

@@ -34,7 +34,7 @@ public sealed class LabExecutorTests : IDisposable
         var hv2 = inventory.FindHost("hv2") ?? throw new InvalidOperationException("lab.json has no hv2");
         var virsh = new VirshHypervisor(Options.Create(new LibvirtOptions()), TimeProvider.System, NullLogger<VirshHypervisor>.Instance);
         var policy = new PolicyOptions { MigrationTimeout = TimeSpan.FromMinutes(2) };
-        var components = new Components(directory.File("journal.db"), virsh, policy: policy, inventory: inventory);
+        var components = new Components(directory.Combine("journal.db"), virsh, policy: policy, inventory: inventory);
         await components.Journal.InitializeAsync(CancellationToken.None);
 
         var running = await virsh.ListRunningDomainsAsync(hv1, CancellationToken.None);

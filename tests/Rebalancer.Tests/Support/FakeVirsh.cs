@@ -11,12 +11,12 @@ internal sealed class FakeVirsh : IDisposable
     /// domstate), e.g. <c>list) echo vm1 ;;</c>; a subcommand without a case exits 0 silently.</param>
     public FakeVirsh(string answers)
     {
-        Path = directory.File("virsh");
+        Path = directory.Combine("virsh");
         // The subcommand follows "-c URI"; every call is one line of the log, its arguments separated by tabs.
         File.WriteAllText(Path, $$"""
             #!/bin/sh
-            printf '%s\t' "$@" >> "{{directory.File("calls")}}"
-            echo >> "{{directory.File("calls")}}"
+            printf '%s\t' "$@" >> "{{directory.Combine("calls")}}"
+            echo >> "{{directory.Combine("calls")}}"
             sub=$3
             case "$sub" in
             {{answers}}
@@ -32,8 +32,8 @@ internal sealed class FakeVirsh : IDisposable
 
     /// <summary>The argument lists virsh was called with, in order.</summary>
     public IReadOnlyList<IReadOnlyList<string>> Calls =>
-        File.Exists(directory.File("calls"))
-            ? [.. File.ReadAllLines(directory.File("calls")).Select(l => l.Split('\t')[..^1])]
+        File.Exists(directory.Combine("calls"))
+            ? [.. File.ReadAllLines(directory.Combine("calls")).Select(l => l.Split('\t')[..^1])]
             : [];
 
     public void Dispose() => directory.Dispose();

@@ -21,7 +21,7 @@ public sealed class RebalancerFactory : WebApplicationFactory<Program>
 
     public RebalancerFactory()
     {
-        File.WriteAllText(directory.File("token"), Token + "\n");
+        File.WriteAllText(directory.Combine("token"), Token + "\n");
         // The seed's cluster: three web VMs at home on hv1.
         Hypervisor.Place("vm1", "hv1");
         Hypervisor.Place("vm2", "hv1");
@@ -35,7 +35,7 @@ public sealed class RebalancerFactory : WebApplicationFactory<Program>
 
     public FakeMetricsSource Metrics { get; } = new();
 
-    public string JournalPath => directory.File("journal.db");
+    public string JournalPath => directory.Combine("journal.db");
 
     /// <summary>Extra configuration keys (e.g. policy:dryRun) set before the host starts.</summary>
     public Dictionary<string, string?> Settings { get; } = [];
@@ -55,10 +55,10 @@ public sealed class RebalancerFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        var inventory = directory.File("inventory.yaml");
+        var inventory = directory.Combine("inventory.yaml");
         File.WriteAllText(inventory, $"""
             webhook:
-              tokenFile: {directory.File("token")}
+              tokenFile: {directory.Combine("token")}
               maxBodyBytes: 65536
             journal:
               path: {JournalPath}

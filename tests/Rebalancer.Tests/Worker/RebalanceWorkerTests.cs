@@ -34,7 +34,7 @@ public sealed class RebalanceWorkerTests : IDisposable
         };
         hypervisor.Place("vm1", "hv2");
         metricsSource.Set(new() { ["hv1"] = 0.10, ["hv2"] = 0.30 }, new() { [("hv2", "vm1")] = 0.20 });
-        var components = new Components(directory.File("journal.db"), hypervisor, inventory: inventory, metricsSource: metricsSource);
+        var components = new Components(directory.Combine("journal.db"), hypervisor, inventory: inventory, metricsSource: metricsSource);
         await components.Journal.InitializeAsync(CancellationToken.None);
         await components.Journal.SetHomesAsync([("vm1", "hv1")], "inventory", overwrite: true, DateTimeOffset.UtcNow, CancellationToken.None);
         return components;
@@ -71,7 +71,7 @@ public sealed class RebalanceWorkerTests : IDisposable
         metricsSource.Set(new() { ["hv1"] = 0.93, ["hv2"] = 0.04 },
             new() { [("hv1", "vm1")] = 0.30, [("hv1", "vm2")] = 0.29, [("hv1", "vm3")] = 0.31 });
         var policy = new PolicyOptions { SettleTime = TimeSpan.FromSeconds(90), DecisionWindow = TimeSpan.FromMinutes(1) };
-        var components = new Components(directory.File("journal.db"), hypervisor, clock, policy, metricsSource: metricsSource);
+        var components = new Components(directory.Combine("journal.db"), hypervisor, clock, policy, metricsSource: metricsSource);
         var journal = components.Journal;
         await journal.InitializeAsync(CancellationToken.None);
         await journal.RecordWebhookAsync(clock.GetUtcNow(), "g", "firing", "rebalancer", "{}", 0,
@@ -101,7 +101,7 @@ public sealed class RebalanceWorkerTests : IDisposable
     [Fact]
     public async Task A_domain_first_seen_on_two_hosts_gets_its_home_once_libvirt_shows_it_on_one()
     {
-        var components = new Components(directory.File("journal.db"), hypervisor, metricsSource: metricsSource);
+        var components = new Components(directory.Combine("journal.db"), hypervisor, metricsSource: metricsSource);
         await components.Journal.InitializeAsync(CancellationToken.None);
         // vm5 is in a migration from hv2 to hv1 when the Rebalancer first looks.
         hypervisor.Place("vm5", "hv2");
@@ -125,7 +125,7 @@ public sealed class RebalanceWorkerTests : IDisposable
         hypervisor.Place("vm1", "hv1");
         hypervisor.Place("vm2", "hv1");
         metricsSource.Set(new() { ["hv1"] = 0.93, ["hv2"] = 0.04, ["hv3"] = 0.30 }, new() { [("hv1", "vm1")] = 0.50, [("hv1", "vm2")] = 0.43 });
-        var components = new Components(directory.File("journal.db"), hypervisor, inventory: inventory, metricsSource: metricsSource);
+        var components = new Components(directory.Combine("journal.db"), hypervisor, inventory: inventory, metricsSource: metricsSource);
         var journal = components.Journal;
         await journal.InitializeAsync(CancellationToken.None);
         await journal.RecordWebhookAsync(DateTimeOffset.UtcNow, "g", "firing", "rebalancer", "{}", 0,
