@@ -48,6 +48,7 @@ internal static class ApiEndpoints
     {
         api.MapGet("/status", StatusAsync);
         api.MapGet("/journal", JournalAsync);
+        api.MapGet("/decisions/{id}", DecisionAsync);
         api.MapPost("/plan", PlanAsync);
         api.MapPost("/hosts/{host}/drain", (string host, [AsParameters] Services s, CancellationToken ct) => SetMaintenanceAsync(host, true, s, ct));
         api.MapPost("/hosts/{host}/undrain", (string host, [AsParameters] Services s, CancellationToken ct) => SetMaintenanceAsync(host, false, s, ct));
@@ -112,6 +113,21 @@ internal static class ApiEndpoints
             ? TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unknown journal kind",
                 detail: "kind is one of decisions, migrations, receipts, alerts.")
             : TypedResults.Ok(page);
+    }
+
+    /// <summary>One decision with its explanation: the moves weighed, the targets rejected and why, its migrations.</summary>
+    private static async Task<Results<Ok<DecisionExplanation>, ProblemHttpResult>> DecisionAsync(
+        string id, SqliteJournal journal, CancellationToken cancellationToken)
+    {
+        if (!long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed decision id",
+                detail: $"'{id}' is not a decision id: ids are the positive integers of GET /api/v1/journal?kind=decisions.");
+        }
+        return await journal.GetDecisionAsync(number, cancellationToken).ConfigureAwait(false) is { } decision
+            ? TypedResults.Ok(decision)
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown decision",
+                detail: $"The journal holds no decision {number}.");
     }
 
     /// <summary>A dry run: what would be decided now (for one host as if its alert fired, or for the whole

@@ -53,6 +53,16 @@ public sealed record DecisionRecord(
     double? TargetBusyBefore,
     double? TargetBusyAfter);
 
+/// <summary>A decision in full: the moves the planner weighed with their predicted effect (and cost, once estimated),
+/// the targets rejected with the rule that rejected each, and the migrations it started.</summary>
+/// <param name="Considered">Null for a decision journaled before explanations were kept.</param>
+/// <param name="Rejected">Null for a decision journaled before explanations were kept.</param>
+public sealed record DecisionExplanation(
+    DecisionRecord Decision,
+    IReadOnlyList<Planning.ConsideredMove>? Considered,
+    IReadOnlyList<Planning.Rejection>? Rejected,
+    IReadOnlyList<MigrationRecord> Migrations);
+
 /// <param name="Outcome">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it
 /// running on the target), failed or timed_out (running on the source, or on another host), interrupted (running
 /// nowhere: shut off where it is defined, or on no host).</param>

@@ -33,7 +33,12 @@ public sealed class SqliteJournal : IDisposable
         CREATE TABLE IF NOT EXISTS homes (
             domain TEXT PRIMARY KEY, home_host TEXT NOT NULL, origin TEXT NOT NULL, recorded_at TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, since TEXT NOT NULL, reason TEXT);
+        CREATE TABLE IF NOT EXISTS decision_explanations (
+            decision_id INTEGER PRIMARY KEY REFERENCES decisions (id), considered TEXT NOT NULL, rejected TEXT NOT NULL);
         """;
+
+    /// <summary>How an explanation's lists are kept in decision_explanations (JSON, as the API shows them).</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions ExplanationJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     /// <summary>Columns added after the first release: a journal file written before them gets them at start
     /// (CREATE TABLE IF NOT EXISTS leaves an existing table as it is).</summary>
@@ -212,6 +217,7 @@ public sealed class SqliteJournal : IDisposable
     public Task<long> RecordDecisionAsync(DateTimeOffset at, Decision decision, bool dryRun, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var command = connection.CreateCommand();
             command.CommandText = """
                 INSERT INTO decisions (at, kind, host, outcome, reason, detail, dry_run, domain, source, target, domain_share,
@@ -235,7 +241,41 @@ public sealed class SqliteJournal : IDisposable
             command.Parameters.AddWithValue("$sa", (object?)m?.SourceBusyAfter ?? DBNull.Value);
             command.Parameters.AddWithValue("$tb", (object?)m?.TargetBusyBefore ?? DBNull.Value);
             command.Parameters.AddWithValue("$ta", (object?)m?.TargetBusyAfter ?? DBNull.Value);
-            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            var id = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            await using var explanation = connection.CreateCommand();
+            explanation.CommandText = "INSERT INTO decision_explanations (decision_id, considered, rejected) VALUES ($id, $considered, $rejected);";
+            explanation.Parameters.AddWithValue("$id", id);
+            explanation.Parameters.AddWithValue("$considered", System.Text.Json.JsonSerializer.Serialize(decision.Considered ?? [], ExplanationJson));
+            explanation.Parameters.AddWithValue("$rejected", System.Text.Json.JsonSerializer.Serialize(decision.Rejected ?? [], ExplanationJson));
+            await explanation.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return id;
+        }, cancellationToken);
+
+    /// <summary>One decision with its explanation (the moves weighed, the targets rejected) and the migrations it
+    /// started; null for an unknown id. A decision journaled before explanations were kept has none (null lists).</summary>
+    public Task<DecisionExplanation?> GetDecisionAsync(long id, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{DecisionColumns} WHERE id = $id;";
+            command.Parameters.AddWithValue("$id", id);
+            if ((await ReadAllAsync(command, ReadDecision, cancellationToken).ConfigureAwait(false)).FirstOrDefault() is not { } decision)
+            {
+                return null;
+            }
+            await using var explanation = connection.CreateCommand();
+            explanation.CommandText = "SELECT considered, rejected FROM decision_explanations WHERE decision_id = $id;";
+            explanation.Parameters.AddWithValue("$id", id);
+            var lists = (await ReadAllAsync(explanation, r => (
+                System.Text.Json.JsonSerializer.Deserialize<List<ConsideredMove>>(r.GetString(0), ExplanationJson),
+                System.Text.Json.JsonSerializer.Deserialize<List<Rejection>>(r.GetString(1), ExplanationJson)), cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault();
+            await using var migrations = connection.CreateCommand();
+            migrations.CommandText = $"{MigrationColumns} WHERE m.decision_id = $id ORDER BY m.id;";
+            migrations.Parameters.AddWithValue("$id", id);
+            return (DecisionExplanation?)new DecisionExplanation(decision, lists.Item1, lists.Item2,
+                await ReadAllAsync(migrations, ReadMigration, cancellationToken).ConfigureAwait(false));
         }, cancellationToken);
 
     /// <summary>When the last decision of this kind about this host was journaled (one per host per window).</summary>

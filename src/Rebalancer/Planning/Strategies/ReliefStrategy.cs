@@ -53,6 +53,7 @@ internal sealed class ReliefStrategy : IStrategy
         }
 
         var rejected = new List<Rejection>();
+        var considered = new List<Candidate>();
         Candidate? lightestRelieving = null;
         Candidate? busiest = null;
         foreach (var domain in candidates)
@@ -62,6 +63,7 @@ internal sealed class ReliefStrategy : IStrategy
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: no host has room;");
                 continue;
             }
+            considered.Add(candidate);
             if (candidate.Plan.SourceBusyAfter < high && (lightestRelieving is null || Preferred(candidate, lightestRelieving, lighter: true)))
             {
                 lightestRelieving = candidate;
@@ -87,7 +89,7 @@ internal sealed class ReliefStrategy : IStrategy
             : "no single move brings it under the high watermark, so the busiest domain";
         return new Decision(kind, hostName, DecisionOutcome.Migrate, Reasons.Overloaded,
             $"{hostName} busy {Planner.F(busy)} > {Planner.F(high)}: {why}; {Planner.Describe(chosen.Plan)}{Strategy.SoftNote(chosen)}",
-            chosen.Plan, rejected);
+            chosen.Plan, rejected, Candidate.Considered(considered, chosen));
     }
 
     /// <summary>Fewer soft rules broken first; then the lighter (or the heavier) domain, by name on a tie.</summary>
