@@ -63,6 +63,34 @@ public sealed record DecisionExplanation(
     IReadOnlyList<Planning.Rejection>? Rejected,
     IReadOnlyList<MigrationRecord> Migrations);
 
+/// <summary>A move that waits for an operator (policy.automation), by the id of the decision that proposed it.</summary>
+/// <param name="Status">pending, approved, rejected or expired (<see cref="RecommendationStatus"/>).</param>
+/// <param name="ResolvedBy">Who ended it: api (approve, reject) or policy.recommendationExpiry.</param>
+/// <param name="Detail">The decision's detail: why the move, with its prediction.</param>
+public sealed record RecommendationRecord(
+    long DecisionId,
+    string Kind,
+    string Host,
+    string Domain,
+    string Source,
+    string Target,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    string Status,
+    DateTimeOffset? ResolvedAt,
+    string? ResolvedBy,
+    string Detail);
+
+public static class RecommendationStatus
+{
+    public const string Pending = "pending";
+    public const string Approved = "approved";
+    public const string Rejected = "rejected";
+    public const string Expired = "expired";
+
+    public static IReadOnlyList<string> All { get; } = [Pending, Approved, Rejected, Expired];
+}
+
 /// <param name="Outcome">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it
 /// running on the target), failed or timed_out (running on the source, or on another host), interrupted (running
 /// nowhere: shut off where it is defined, or on no host).</param>

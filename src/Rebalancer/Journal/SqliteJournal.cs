@@ -35,6 +35,11 @@ public sealed class SqliteJournal : IDisposable
         CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, since TEXT NOT NULL, reason TEXT);
         CREATE TABLE IF NOT EXISTS decision_explanations (
             decision_id INTEGER PRIMARY KEY REFERENCES decisions (id), considered TEXT NOT NULL, rejected TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS recommendations (
+            decision_id INTEGER PRIMARY KEY REFERENCES decisions (id), kind TEXT NOT NULL, host TEXT NOT NULL, domain TEXT NOT NULL,
+            source TEXT NOT NULL, target TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, status TEXT NOT NULL,
+            resolved_at TEXT, resolved_by TEXT);
+        CREATE INDEX IF NOT EXISTS recommendations_status ON recommendations (status, kind, host);
         """;
 
     /// <summary>How an explanation's lists are kept in decision_explanations (JSON, as the API shows them).</summary>
@@ -250,6 +255,92 @@ public sealed class SqliteJournal : IDisposable
             await explanation.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return id;
+        }, cancellationToken);
+
+    /// <summary>Journals a decision's move as a recommendation that waits for an operator until <paramref name="expiresAt"/>.</summary>
+    public Task RecordRecommendationAsync(long decisionId, DecisionKind kind, string host, MigrationPlan plan, DateTimeOffset at,
+        DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO recommendations (decision_id, kind, host, domain, source, target, created_at, expires_at, status)
+                VALUES ($id, $kind, $host, $domain, $source, $target, $at, $expires, 'pending');
+                """;
+            command.Parameters.AddWithValue("$id", decisionId);
+            command.Parameters.AddWithValue("$kind", KindName(kind));
+            command.Parameters.AddWithValue("$host", host);
+            command.Parameters.AddWithValue("$domain", plan.Domain);
+            command.Parameters.AddWithValue("$source", plan.Source);
+            command.Parameters.AddWithValue("$target", plan.Target);
+            command.Parameters.AddWithValue("$at", Time(at));
+            command.Parameters.AddWithValue("$expires", Time(expiresAt));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Recommendations, newest first: all, or those of one status (pending, approved, rejected, expired).</summary>
+    public Task<IReadOnlyList<RecommendationRecord>> ListRecommendationsAsync(string? status, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<RecommendationRecord>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{RecommendationColumns} WHERE $status IS NULL OR r.status = $status ORDER BY r.decision_id DESC LIMIT $limit;";
+            command.Parameters.AddWithValue("$status", (object?)status ?? DBNull.Value);
+            command.Parameters.AddWithValue("$limit", limit);
+            return await ReadAllAsync(command, ReadRecommendation, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task<RecommendationRecord?> GetRecommendationAsync(long decisionId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{RecommendationColumns} WHERE r.decision_id = $id;";
+            command.Parameters.AddWithValue("$id", decisionId);
+            return (await ReadAllAsync(command, ReadRecommendation, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        }, cancellationToken);
+
+    /// <summary>Ends a pending recommendation (approved, rejected); false when it was not pending any more.</summary>
+    public Task<bool> ResolveRecommendationAsync(long decisionId, string status, DateTimeOffset at, string by, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE recommendations SET status = $status, resolved_at = $at, resolved_by = $by
+                WHERE decision_id = $id AND status = 'pending';
+                """;
+            command.Parameters.AddWithValue("$id", decisionId);
+            command.Parameters.AddWithValue("$status", status);
+            command.Parameters.AddWithValue("$at", Time(at));
+            command.Parameters.AddWithValue("$by", by);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }, cancellationToken);
+
+    /// <summary>Marks expired every pending recommendation whose time ran out; returns how many.</summary>
+    public Task<int> ExpireRecommendationsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE recommendations SET status = 'expired', resolved_at = $now, resolved_by = 'policy.recommendationExpiry'
+                WHERE status = 'pending' AND expires_at <= $now;
+                """;
+            command.Parameters.AddWithValue("$now", Time(now));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Whether a recommendation of this kind about this host waits, or was rejected since
+    /// <paramref name="rejectedSince"/>: the planner does not recommend it again meanwhile.</summary>
+    public Task<bool> HasOpenRecommendationAsync(DecisionKind kind, string host, DateTimeOffset rejectedSince, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT EXISTS (SELECT 1 FROM recommendations WHERE kind = $kind AND host = $host
+                               AND (status = 'pending' OR (status = 'rejected' AND resolved_at >= $since)));
+                """;
+            command.Parameters.AddWithValue("$kind", KindName(kind));
+            command.Parameters.AddWithValue("$host", host);
+            command.Parameters.AddWithValue("$since", Time(rejectedSince));
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
         }, cancellationToken);
 
     /// <summary>One decision with its explanation (the moves weighed, the targets rejected) and the migrations it
@@ -518,6 +609,14 @@ public sealed class SqliteJournal : IDisposable
         _ => "drain",
     };
 
+    internal static DecisionKind? ParseKind(string name) => name switch
+    {
+        "relief" => DecisionKind.Relief,
+        "return_home" => DecisionKind.ReturnHome,
+        "drain" => DecisionKind.Drain,
+        _ => null,
+    };
+
     internal static string OutcomeName(DecisionOutcome outcome) => outcome == DecisionOutcome.Migrate ? "migrate" : "no_action";
 
     private const string AlertColumns =
@@ -531,6 +630,14 @@ public sealed class SqliteJournal : IDisposable
     private const string MigrationColumns =
         "SELECT m.id, m.decision_id, m.domain, m.source, m.target, m.kind, m.started_at, m.ended_at, m.outcome, m.exit_code, " +
         "m.stderr, m.placement, m.note, d.reason, m.timed_out FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id";
+
+    private const string RecommendationColumns =
+        "SELECT r.decision_id, r.kind, r.host, r.domain, r.source, r.target, r.created_at, r.expires_at, r.status, r.resolved_at, " +
+        "r.resolved_by, d.detail FROM recommendations r JOIN decisions d ON d.id = r.decision_id";
+
+    private static RecommendationRecord ReadRecommendation(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Parse(r.GetString(6)),
+        Parse(r.GetString(7)), r.GetString(8), ParseOrNull(r, 9), StringOrNull(r, 10), r.GetString(11));
 
     private static AlertRecord ReadAlert(SqliteDataReader r) => new(
         r.GetString(0), StringOrNull(r, 1), StringOrNull(r, 2), StringOrNull(r, 3), r.GetString(4),

@@ -14,7 +14,7 @@ namespace Loadshift.Rebalancer.Worker;
 /// <summary>The loop that replaces the seed's cron job: on every wake-up (webhook, migration end) and every
 /// policy.checkInterval it looks at the cluster, resolves open migrations, and decides: drains first,
 /// then relief for hosts whose alert fires, then the return home.</summary>
-public sealed class RebalanceWorker(
+public sealed partial class RebalanceWorker(
     ClusterObserver observer,
     SqliteJournal journal,
     MigrationExecutor executor,
@@ -94,6 +94,7 @@ public sealed class RebalanceWorker(
         {
             await executor.ResolveOpenMigrationsAsync(cancellationToken).ConfigureAwait(false);
             await ExpireAlertsAsync(cancellationToken).ConfigureAwait(false);
+            await ExpireRecommendationsAsync(cancellationToken).ConfigureAwait(false);
             await PruneAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
             var input = await BuildInputAsync(snapshot, cancellationToken).ConfigureAwait(false);
@@ -236,12 +237,32 @@ public sealed class RebalanceWorker(
         {
             return input;
         }
+        // policy.automation: a move that may not act at once waits as a recommendation, one at a time per kind and host.
+        var level = decision.Migration is { } proposed ? Automation.LevelOf(policy, proposed.Domain) : Automation.Full;
+        var waits = !policy.DryRun && !Automation.Acts(level, kind);
+        if (waits && decision.Migration is not null && await journal.HasOpenRecommendationAsync(kind, decision.Host,
+            time.GetUtcNow() - policy.RecommendationExpiry, cancellationToken).ConfigureAwait(false))
+        {
+            return input;
+        }
         var decisionId = await RecordAsync(decision, snapshot, input, cancellationToken).ConfigureAwait(false);
         if (decision.Migration is not { } migration || policy.DryRun)
         {
             return input;
         }
-        // Journaled and tracked before this pass ends: a pass woken by the next webhook sees it in flight.
+        if (waits)
+        {
+            await RecommendAsync(decisionId, kind, decision.Host, migration, level, cancellationToken).ConfigureAwait(false);
+            return input;
+        }
+        var started = await LaunchAsync(kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
+        return input with { InFlight = [.. input.InFlight, new MigrationInFlight(migration.Domain, migration.Source, migration.Target, started.StartedAt)] };
+    }
+
+    /// <summary>Starts a migration and runs it in the background. Journaled and tracked before this returns: a pass
+    /// woken by the next webhook sees it in flight.</summary>
+    private async Task<StartedMigration> LaunchAsync(DecisionKind kind, MigrationPlan migration, long decisionId, CancellationToken cancellationToken)
+    {
         var started = await executor.StartAsync(kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
         var task = Task.Run(async () =>
         {
@@ -264,7 +285,7 @@ public sealed class RebalanceWorker(
             migrations.RemoveAll(t => t.IsCompleted);
             migrations.Add(task);
         }
-        return input with { InFlight = [.. input.InFlight, new MigrationInFlight(migration.Domain, migration.Source, migration.Target, started.StartedAt)] };
+        return started;
     }
 
     /// <summary>Journals, counts and logs a decision with its reason.</summary>

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Loadshift.Rebalancer.Tests.Support;
 using Loadshift.Rebalancer.Tests.Webhook;
@@ -20,8 +19,7 @@ public sealed class ExplanationTests : IDisposable
         using var client = factory.CreateAuthorizedClient();
         // hv3 in maintenance: every domain of hv1 has hv3 rejected by the maintenance rule.
         (await client.PostAsync(new Uri("/api/v1/hosts/hv3/drain", UriKind.Relative), null)).Dispose();
-        using var payload = new StringContent(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "firing-hv1.json")),
-            Encoding.UTF8, "application/json");
+        using var payload = ApiTests.Payload("firing-hv1.json");
         (await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), payload)).Dispose();
         await Eventually.TrueAsync(() => Task.FromResult(factory.Hypervisor.HostOf("vm2") == "hv2"), "vm2 moved to hv2");
 

@@ -36,8 +36,11 @@ public sealed class MetricsContractTests : IDisposable
             "# HELP rebalancer_journal_errors_total Failed reads or writes of the SQLite journal.",
             "# HELP rebalancer_last_migration_timestamp_seconds Unix time the last live migration ended (for dashboard annotations).",
             "# HELP rebalancer_migration_duration_seconds Wall time of virsh migrate --live, from start to verified placement.",
+            "# HELP rebalancer_migration_remaining_bytes Data libvirt still has to copy for a live migration in flight (virsh domjobinfo data_remaining); gone once it ends.",
+            "# HELP rebalancer_migration_total_bytes Data libvirt has to copy for a live migration in flight, so far (virsh domjobinfo data_total: memory, and disks when copied; grows as the guest dirties memory); gone once it ends.",
             "# HELP rebalancer_migrations_in_flight Live migrations running now.",
             "# HELP rebalancer_migrations_total Live migrations finished, by result (succeeded, failed, timed_out, interrupted: running on no host), as verified with libvirt afterwards.",
+            "# HELP rebalancer_recommendation_pending 1 for each move that waits for an operator's approval (policy.automation), by the id of its decision; gone once approved, rejected or expired.",
             "# HELP rebalancer_webhook_requests_total Requests to POST /api/v1/webhook by HTTP status code.",
             "# TYPE rebalancer_alerts_expired_total counter",
             "# TYPE rebalancer_build_info gauge",
@@ -49,8 +52,11 @@ public sealed class MetricsContractTests : IDisposable
             "# TYPE rebalancer_journal_errors_total counter",
             "# TYPE rebalancer_last_migration_timestamp_seconds gauge",
             "# TYPE rebalancer_migration_duration_seconds histogram",
+            "# TYPE rebalancer_migration_remaining_bytes gauge",
+            "# TYPE rebalancer_migration_total_bytes gauge",
             "# TYPE rebalancer_migrations_in_flight gauge",
             "# TYPE rebalancer_migrations_total counter",
+            "# TYPE rebalancer_recommendation_pending gauge",
             "# TYPE rebalancer_webhook_requests_total counter",
         ], metadata);
     }
