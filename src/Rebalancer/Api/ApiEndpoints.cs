@@ -59,6 +59,7 @@ internal static class ApiEndpoints
         api.MapGet("/status", StatusAsync);
         api.MapGet("/journal", JournalAsync);
         api.MapGet("/decisions/{id}", DecisionAsync);
+        api.MapGet("/history", HistoryAsync);
         api.MapGet("/recommendations", RecommendationsAsync);
         api.MapPost("/recommendations/{id}/approve", (string id, RebalanceWorker worker, CancellationToken ct) =>
             AnswerAsync(id, worker.ApproveAsync, ct));
@@ -146,6 +147,51 @@ internal static class ApiEndpoints
             ? TypedResults.Ok(decision)
             : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown decision",
                 detail: $"The journal holds no decision {number}.");
+    }
+
+    /// <summary>Decisions and migrations, newest first, filtered by domain, host, kind (relief, return_home, drain) and
+    /// time (since, until: RFC 3339). An unknown host or domain is 404, so that a typo does not read as "nothing happened".</summary>
+    private static async Task<Results<Ok<History>, ProblemHttpResult>> HistoryAsync(
+        SqliteJournal journal, IOptions<InventoryOptions> inventory, string? domain, string? host, string? kind, string? since, string? until,
+        int? limit, CancellationToken cancellationToken)
+    {
+        if (kind is not null && SqliteJournal.ParseKind(kind) is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unknown decision kind",
+                detail: $"kind '{kind}' is not one of relief, return_home, drain.");
+        }
+        DateTimeOffset? from = null, to = null;
+        foreach (var (name, text) in new[] { ("since", since), ("until", until) })
+        {
+            if (text is null)
+            {
+                continue;
+            }
+            if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed time",
+                    detail: $"{name} '{text}' is not a time such as 2026-12-03T18:00:00Z.");
+            }
+            if (name == "since")
+            {
+                from = at;
+            }
+            else
+            {
+                to = at;
+            }
+        }
+        if (host is not null && inventory.Value.FindHost(host) is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown host", detail: $"{host} is not in the inventory.");
+        }
+        if (domain is not null && !await journal.KnowsDomainAsync(domain, cancellationToken).ConfigureAwait(false))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown domain",
+                detail: $"{domain} has never been seen on a host of the inventory.");
+        }
+        return TypedResults.Ok(await journal.GetHistoryAsync(new HistoryFilter(domain, host, kind, from, to), Math.Clamp(limit ?? 50, 1, 500),
+            cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Newest first: every recommendation, or those of one status (pending, approved, rejected, expired).</summary>

@@ -129,6 +129,11 @@ public static class MigrationOutcomes
 
 public sealed record HomeRecord(string Domain, string HomeHost, string Origin, DateTimeOffset RecordedAt);
 
+/// <summary>What GET /api/v1/history filters on; null: any.</summary>
+public sealed record HistoryFilter(string? Domain, string? Host, string? Kind, DateTimeOffset? Since, DateTimeOffset? Until);
+
+public sealed record History(IReadOnlyList<DecisionRecord> Decisions, IReadOnlyList<MigrationRecord> Migrations);
+
 public sealed record Page<T>(IReadOnlyList<T> Items, long? NextBefore);
 
 public sealed class JournalException(string message, Exception inner) : Exception(message, inner);

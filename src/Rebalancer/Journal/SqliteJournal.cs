@@ -343,6 +343,49 @@ public sealed class SqliteJournal : IDisposable
             return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
         }, cancellationToken);
 
+    /// <summary>Decisions and migrations, newest first, each filter optional: a domain, a host (the decision's host, or a
+    /// move's source or target), a kind (relief, return_home, drain), a time range [since, until).</summary>
+    public Task<History> GetHistoryAsync(HistoryFilter filter, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var decisions = connection.CreateCommand();
+            decisions.CommandText = $"""
+                {DecisionColumns} WHERE ($domain IS NULL OR domain = $domain) AND ($host IS NULL OR host = $host OR source = $host OR target = $host)
+                AND ($kind IS NULL OR kind = $kind) AND ($since IS NULL OR at >= $since) AND ($until IS NULL OR at < $until)
+                ORDER BY id DESC LIMIT $limit;
+                """;
+            await using var migrations = connection.CreateCommand();
+            migrations.CommandText = $"""
+                {MigrationColumns} WHERE ($domain IS NULL OR m.domain = $domain) AND ($host IS NULL OR m.source = $host OR m.target = $host)
+                AND ($kind IS NULL OR m.kind = $kind) AND ($since IS NULL OR m.started_at >= $since) AND ($until IS NULL OR m.started_at < $until)
+                ORDER BY m.id DESC LIMIT $limit;
+                """;
+            foreach (var command in new[] { decisions, migrations })
+            {
+                command.Parameters.AddWithValue("$domain", (object?)filter.Domain ?? DBNull.Value);
+                command.Parameters.AddWithValue("$host", (object?)filter.Host ?? DBNull.Value);
+                command.Parameters.AddWithValue("$kind", (object?)filter.Kind ?? DBNull.Value);
+                command.Parameters.AddWithValue("$since", filter.Since is { } since ? Time(since) : DBNull.Value);
+                command.Parameters.AddWithValue("$until", filter.Until is { } until ? Time(until) : DBNull.Value);
+                command.Parameters.AddWithValue("$limit", limit);
+            }
+            return new History(await ReadAllAsync(decisions, ReadDecision, cancellationToken).ConfigureAwait(false),
+                await ReadAllAsync(migrations, ReadMigration, cancellationToken).ConfigureAwait(false));
+        }, cancellationToken);
+
+    /// <summary>Whether the journal knows the domain: a home recorded (every domain libvirt showed), a decision or a migration.</summary>
+    public Task<bool> KnowsDomainAsync(string domain, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT EXISTS (SELECT 1 FROM homes WHERE domain = $d) OR EXISTS (SELECT 1 FROM decisions WHERE domain = $d)
+                    OR EXISTS (SELECT 1 FROM migrations WHERE domain = $d);
+                """;
+            command.Parameters.AddWithValue("$d", domain);
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+        }, cancellationToken);
+
     /// <summary>One decision with its explanation (the moves weighed, the targets rejected) and the migrations it
     /// started; null for an unknown id. A decision journaled before explanations were kept has none (null lists).</summary>
     public Task<DecisionExplanation?> GetDecisionAsync(long id, CancellationToken cancellationToken) =>
