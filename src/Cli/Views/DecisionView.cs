@@ -37,7 +37,8 @@ internal static class DecisionView
         var rows = new List<IRenderable> { new Markup($"[bold]What the Rebalancer would decide now[/] ({Bars.Time(plan.At)}; nothing is journaled or moved)") };
         foreach (var d in plan.Decisions)
         {
-            rows.Add(new Rule($"{Markup.Escape(d.Kind)} {Markup.Escape(d.Host)}: {Outcome(d.Outcome, false)} ({Markup.Escape(d.Reason)})").LeftJustified());
+            var about = d.Host.Length == 0 ? d.Kind : $"{d.Kind} {d.Host}";
+            rows.Add(new Rule($"{Markup.Escape(about)}: {Outcome(d.Outcome, false)} ({Markup.Escape(d.Reason)})").LeftJustified());
             rows.Add(new Markup(Markup.Escape(d.Detail)));
             if (d.Considered is { Count: > 0 } considered)
             {
