@@ -159,9 +159,16 @@ public sealed class LabRebalancer : IDisposable
         Assert.Fail($"the Rebalancer had no load figures for every host within {timeout.TotalSeconds:0} s:\n{last}\n--- rebalancer\n{Output}");
     }
 
+    /// <summary>Stops the Rebalancer; a second call does nothing (the test's cleanup stops it before moving VMs home).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
         process.Dispose();
         directory.Dispose();
     }
+
+    private int disposed;
 }
