@@ -86,6 +86,8 @@ public sealed class LabRebalancer : IDisposable
               decisionWindow: 5s
               checkInterval: 2s
               migrationTimeout: 2m
+              # 20 MiB/s: a 128 MiB guest takes some 7 s instead of 2 to 4, so that watch has a few refreshes to show it.
+              virshFlags: ["--bandwidth=20"]
             hosts:
             {hosts}
             """);
