@@ -120,7 +120,8 @@ public sealed class ClusterObserver(
     }
 
     /// <summary>The planner's input from a snapshot. Capacities come from the inventory, load from Prometheus;
-    /// <paramref name="settling"/>: hosts a domain arrived on within policy.settleTime (from the journal).
+    /// <paramref name="settling"/>: hosts a domain arrived on within policy.settleTime (from the journal);
+    /// <paramref name="recentMoves"/>: the journal's recent successful migrations (the no-flapping rules).
     /// A domain that just moved may have no series on its new host yet: its share on the old host is converted
     /// by the capacity ratio.</summary>
     public static PlanningInput ToPlanningInput(
@@ -130,7 +131,8 @@ public sealed class ClusterObserver(
         IReadOnlyDictionary<string, DomainHistory> history,
         IReadOnlyList<MigrationInFlight> inFlight,
         DateTimeOffset now,
-        IReadOnlySet<string>? settling = null)
+        IReadOnlySet<string>? settling = null,
+        IReadOnlyList<RecentMove>? recentMoves = null)
     {
         var load = snapshot.Load;
         var reachable = snapshot.Libvirt.ToDictionary(h => h.Name, h => h.Reachable, StringComparer.Ordinal);
@@ -196,7 +198,8 @@ public sealed class ClusterObserver(
             domains.Add(new DomainView(domain, host, share, (long)memoryByDomain.GetValueOrDefault(domain),
                 snapshot.Homes.GetValueOrDefault(domain), pinned.Contains(domain), on.Count > 1 ? on[1] : null));
         }
-        return new PlanningInput(hosts, domains, history, inFlight, PlanningPolicy.From(policy), now, PlacementRules.From(inventory.Rules));
+        return new PlanningInput(hosts, domains, history, inFlight, PlanningPolicy.From(policy), now, PlacementRules.From(inventory.Rules),
+            recentMoves);
     }
 
     private static double? Lookup(IReadOnlyDictionary<string, double>? values, string key) =>

@@ -150,6 +150,11 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         Positive("checkInterval", o.CheckInterval);
         Positive("decisionWindow", o.DecisionWindow);
         Positive("alertExpiry", o.AlertExpiry);
+        Positive("maxMovesWindow", o.MaxMovesWindow);
+        if (o.MaxMovesPerDomain < 1)
+        {
+            errors.Add($"policy.maxMovesPerDomain must be at least 1 (got {o.MaxMovesPerDomain})");
+        }
         if (o.Cooldown < TimeSpan.Zero)
         {
             errors.Add($"policy.cooldown must not be negative (got {o.Cooldown})");

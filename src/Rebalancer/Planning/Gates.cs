@@ -39,10 +39,15 @@ internal static class Gates
         {
             return null;
         }
-        var moves = Math.Max(1, history.RecentMigrations);
+        return ended + Cooldown(history, policy);
+    }
+
+    /// <summary>The domain's cooldown: policy.cooldown × policy.cooldownBackoff^(moves in the back-off window − 1), capped.</summary>
+    public static TimeSpan Cooldown(DomainHistory? history, PlanningPolicy policy)
+    {
+        var moves = Math.Max(1, history?.RecentMigrations ?? 1);
         var seconds = policy.CooldownOrDefault.TotalSeconds * Math.Pow(policy.CooldownBackoff, moves - 1);
-        var cooldown = TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxCooldownOrDefault.TotalSeconds));
-        return ended + cooldown;
+        return TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxCooldownOrDefault.TotalSeconds));
     }
 
     /// <summary>The domain moved within its cooldown.</summary>

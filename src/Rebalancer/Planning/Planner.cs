@@ -13,7 +13,10 @@ public static class Planner
 {
     /// <summary>What keeps a domain from being moved for relief.</summary>
     internal static readonly IReadOnlyList<IDomainRule> ReliefDomainRules =
-        [new Pinned(), new Gates.InMigration(), new SeenTwice(), new Gates.CoolingDown(), new NoCpuFigure()];
+        [new Pinned(), new Gates.InMigration(), new SeenTwice(), new Gates.CoolingDown(), new MoveLimit(), new NoCpuFigure()];
+
+    /// <summary>What keeps a domain away from home: the per-domain move limit (the calm window is a target rule).</summary>
+    internal static readonly IReadOnlyList<IDomainRule> HomeDomainRules = [new MoveLimit()];
 
     /// <summary>What keeps a domain from being moved for a drain: cooldowns do not apply, an operator asked for it.</summary>
     internal static readonly IReadOnlyList<IDomainRule> DrainDomainRules = [new Pinned(), new SeenTwice(), new Gates.InMigration()];
@@ -24,10 +27,13 @@ public static class Planner
     /// <summary>The inventory's soft placement rules: each one a move breaks costs a penalty.</summary>
     internal static readonly IReadOnlyList<ITargetRule> SoftRules = [new AntiAffinity(hard: false), new Affinity(), new RunOn(hard: false)];
 
-    /// <summary>What keeps a domain off a target of relief or drain.</summary>
+    /// <summary>What keeps a domain off a target of a drain.</summary>
     internal static readonly IReadOnlyList<ITargetRule> TargetRules =
         [new Unreachable(), new InMaintenance(), new NoMetrics(), new Gates.TargetInMigration(), new Gates.TargetSettling(),
          .. PlacementHardRules, new Watermark(low: false), new MemoryFit(), .. SoftRules];
+
+    /// <summary>What keeps a domain off a target of relief: a drain's rules, and no move undoes a recent one.</summary>
+    internal static readonly IReadOnlyList<ITargetRule> ReliefTargetRules = [new UndoesMove(), .. TargetRules];
 
     /// <summary>What keeps a domain from going home (the home host is the only target). The low watermark, not the high
     /// one, bounds the home host's predicted busy ratio: it is the mark the home host was calm under.</summary>

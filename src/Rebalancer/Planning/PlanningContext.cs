@@ -15,6 +15,8 @@ internal sealed class PlanningContext
     private static readonly IReadOnlyList<DomainView> None = [];
     private readonly Dictionary<string, List<DomainView>> byHost = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> committedMemory = new(StringComparer.Ordinal);
+    private static readonly IReadOnlyList<RecentMove> NoMoves = [];
+    private readonly Dictionary<string, List<RecentMove>> movesOf = new(StringComparer.Ordinal);
 
     public PlanningContext(PlanningInput input)
     {
@@ -39,6 +41,14 @@ internal sealed class PlanningContext
             HostsInFlight.Add(migration.Target);
             DomainsInFlight.Add(migration.Domain);
         }
+        foreach (var move in input.RecentMoves ?? NoMoves)
+        {
+            if (!movesOf.TryGetValue(move.Domain, out var list))
+            {
+                movesOf[move.Domain] = list = [];
+            }
+            list.Add(move);
+        }
         Rules = new RuleIndex(input);
     }
 
@@ -54,6 +64,24 @@ internal sealed class PlanningContext
 
     /// <summary>The inventory's placement rules, indexed by domain.</summary>
     public RuleIndex Rules { get; }
+
+    /// <summary>The domain's recent moves, as the input orders them (oldest first).</summary>
+    public IReadOnlyList<RecentMove> RecentMovesOf(string domain) => movesOf.TryGetValue(domain, out var list) ? list : NoMoves;
+
+    /// <summary>The domain's moves that started within policy.maxMovesWindow, the one in flight included.</summary>
+    public int MovesWithinWindow(string domain)
+    {
+        var since = Input.Now - Policy.MaxMovesWindowOrDefault;
+        var count = DomainsInFlight.Contains(domain) ? 1 : 0;
+        foreach (var move in RecentMovesOf(domain))
+        {
+            if (move.StartedAt >= since)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
 
     public IReadOnlyList<DomainView> DomainsOn(string host) => byHost.TryGetValue(host, out var list) ? list : None;
 

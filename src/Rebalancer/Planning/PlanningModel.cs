@@ -38,8 +38,17 @@ public sealed record DomainHistory(DateTimeOffset? LastMovedAt, DateTimeOffset? 
 
 public sealed record MigrationInFlight(string Domain, string Source, string Target, DateTimeOffset StartedAt);
 
+/// <summary>A migration that succeeded recently (from the journal): what the no-flapping rules look at.</summary>
+public sealed record RecentMove(string Domain, string Source, string Target, DateTimeOffset StartedAt, DateTimeOffset EndedAt);
+
 /// <summary>Everything one planning step needs; the planner reads nothing else.</summary>
 /// <param name="Rules">The inventory's placement rules; null for none.</param>
+/// <param name="RecentMoves">The migrations that succeeded within policy.maxMovesWindow or the longest cooldown
+/// (whichever is longer), oldest first; null for none.</param>
+/// <summary>The journal's last decision of one kind about one host.</summary>
+/// <param name="NotSettlingAt">The last one whose reason was not settling (a wait for a host to settle opens no window).</param>
+public sealed record LastDecision(DateTimeOffset At, DateTimeOffset? NotSettlingAt);
+
 public sealed record PlanningInput(
     IReadOnlyList<HostView> Hosts,
     IReadOnlyList<DomainView> Domains,
@@ -47,7 +56,8 @@ public sealed record PlanningInput(
     IReadOnlyList<MigrationInFlight> InFlight,
     PlanningPolicy Policy,
     DateTimeOffset Now,
-    PlacementRules? Rules = null);
+    PlacementRules? Rules = null,
+    IReadOnlyList<RecentMove>? RecentMoves = null);
 
 /// <summary>The policy knobs the planner uses (a copy, so the planner does not depend on options binding).</summary>
 public sealed record PlanningPolicy(
@@ -56,14 +66,22 @@ public sealed record PlanningPolicy(
     TimeSpan? Cooldown = null,
     double CooldownBackoff = 2.0,
     TimeSpan? MaxCooldown = null,
-    int MaxMigrationsInFlight = 1)
+    int MaxMigrationsInFlight = 1,
+    int MaxMovesPerDomain = 3,
+    TimeSpan? MaxMovesWindow = null)
 {
     public TimeSpan CooldownOrDefault => Cooldown ?? TimeSpan.FromMinutes(5);
 
     public TimeSpan MaxCooldownOrDefault => MaxCooldown ?? TimeSpan.FromHours(1);
 
+    public TimeSpan MaxMovesWindowOrDefault => MaxMovesWindow ?? TimeSpan.FromHours(1);
+
+    /// <summary>How far back the input's <see cref="PlanningInput.RecentMoves"/> must reach.</summary>
+    public TimeSpan RecentMovesReach => MaxMovesWindowOrDefault > MaxCooldownOrDefault ? MaxMovesWindowOrDefault : MaxCooldownOrDefault;
+
     public static PlanningPolicy From(Inventory.PolicyOptions o) =>
-        new(o.HighWatermark, o.LowWatermark, o.Cooldown, o.CooldownBackoff, o.MaxCooldown, o.MaxMigrationsInFlight);
+        new(o.HighWatermark, o.LowWatermark, o.Cooldown, o.CooldownBackoff, o.MaxCooldown, o.MaxMigrationsInFlight,
+            o.MaxMovesPerDomain, o.MaxMovesWindow);
 }
 
 public enum DecisionKind

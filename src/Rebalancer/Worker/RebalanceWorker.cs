@@ -185,7 +185,9 @@ public sealed class RebalanceWorker(
         var history = await journal.GetDomainHistoryAsync(now - policy.BackoffWindow, cancellationToken).ConfigureAwait(false);
         var inFlight = await InFlightAsync(cancellationToken).ConfigureAwait(false);
         var settling = await journal.GetHostsReceivingSinceAsync(now - policy.SettleTime, cancellationToken).ConfigureAwait(false);
-        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now, settling);
+        var planning = PlanningPolicy.From(policy);
+        var recentMoves = await journal.GetRecentMovesAsync(now - planning.RecentMovesReach, cancellationToken).ConfigureAwait(false);
+        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now, settling, recentMoves);
     }
 
     /// <summary>The migrations this process runs, and those the journal still shows running that no task here runs

@@ -160,6 +160,7 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
     private DomainView[]? domainViews;
     private long domainViewsStep = -1;
     private Dictionary<string, DomainHistory>? history;
+    private List<RecentMove>? recentMoves;
     private int historyMovesEnded = -1;
     private double historyExpiry;
     private Dictionary<string, int>? domainIndex;
@@ -245,11 +246,34 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
                 }
                 history[cluster.Name(d)] = new DomainHistory(At(cluster.LastMoveStart[d]), At(cluster.LastMoveEnd[d]), recent);
             }
+            recentMoves = RecentMoves(cluster);
         }
         var inFlight = cluster.InFlight
             .Select(m => new MigrationInFlight(cluster.Name(m.Domain), cluster.Hosts[m.Source].Name, cluster.Hosts[m.Target].Name, At(m.StartedAt)))
             .ToList();
-        return new PlanningInput(hosts, domainViews, history, inFlight, policy, At(now), cluster.Rules);
+        return new PlanningInput(hosts, domainViews, history, inFlight, policy, At(now), cluster.Rules, recentMoves);
+    }
+
+    /// <summary>The journal's recent successful migrations: those that ended within the planner's reach, oldest first.
+    /// Built when a migration ends; one that ages out before the next is still listed, which the rules, reading the
+    /// times, ignore.</summary>
+    private List<RecentMove> RecentMoves(ClusterState cluster)
+    {
+        var since = cluster.Now - policy.RecentMovesReach.TotalSeconds;
+        var moves = new List<RecentMove>();
+        // Moves are listed by start; none lasts longer than the reach (policy.migrationTimeout is minutes), so the scan
+        // stops at the first that started before twice the reach.
+        for (var i = cluster.Moves.Count - 1; i >= 0 && cluster.Moves[i].StartedAt >= since - policy.RecentMovesReach.TotalSeconds; i--)
+        {
+            var move = cluster.Moves[i];
+            if (move.EndsAt <= cluster.Now && move.EndsAt >= since)
+            {
+                moves.Add(new RecentMove(cluster.Name(move.Domain), cluster.Hosts[move.Source].Name, cluster.Hosts[move.Target].Name,
+                    At(move.StartedAt), At(move.EndsAt)));
+            }
+        }
+        moves.Reverse();
+        return moves;
     }
 
     private static DomainView View(ClusterState cluster, int d) =>

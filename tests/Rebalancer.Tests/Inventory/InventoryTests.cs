@@ -83,6 +83,8 @@ public sealed class InventoryTests
             MaxMigrationsInFlight = 0,
             ReturnHomeAfter = TimeSpan.Zero,
             VirshFlags = ["p2p"],
+            MaxMovesPerDomain = 0,
+            MaxMovesWindow = TimeSpan.Zero,
         });
 
         Assert.True(result.Failed);
@@ -91,6 +93,8 @@ public sealed class InventoryTests
         Assert.Contains("policy.maxMigrationsInFlight", failures, StringComparison.Ordinal);
         Assert.Contains("policy.returnHomeAfter", failures, StringComparison.Ordinal);
         Assert.Contains("policy.virshFlags", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.maxMovesPerDomain must be at least 1 (got 0)", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.maxMovesWindow must be a positive duration", failures, StringComparison.Ordinal);
     }
 
     [Fact]

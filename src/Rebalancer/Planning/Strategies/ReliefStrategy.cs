@@ -57,7 +57,7 @@ internal sealed class ReliefStrategy : IStrategy
         Candidate? busiest = null;
         foreach (var domain in candidates)
         {
-            if (context.BestTarget(Planner.TargetRules, domain, source, rejected) is not { } candidate)
+            if (context.BestTarget(Planner.ReliefTargetRules, domain, source, rejected) is not { } candidate)
             {
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: no host has room;");
                 continue;
