@@ -121,7 +121,8 @@ public sealed class ClusterObserver(
 
     /// <summary>The planner's input from a snapshot. Capacities come from the inventory, load from Prometheus;
     /// <paramref name="settling"/>: hosts a domain arrived on within policy.settleTime (from the journal);
-    /// <paramref name="recentMoves"/>: the journal's recent successful migrations (the no-flapping rules).
+    /// <paramref name="recentMoves"/>: the journal's recent successful migrations (the no-flapping rules);
+    /// <paramref name="migrationEnds"/>: per host, the end of the last migration from or to it within policy.settleTime.
     /// A domain that just moved may have no series on its new host yet: its share on the old host is converted
     /// by the capacity ratio.</summary>
     public static PlanningInput ToPlanningInput(
@@ -132,7 +133,8 @@ public sealed class ClusterObserver(
         IReadOnlyList<MigrationInFlight> inFlight,
         DateTimeOffset now,
         IReadOnlySet<string>? settling = null,
-        IReadOnlyList<RecentMove>? recentMoves = null)
+        IReadOnlyList<RecentMove>? recentMoves = null,
+        IReadOnlyDictionary<string, DateTimeOffset>? migrationEnds = null)
     {
         var load = snapshot.Load;
         var reachable = snapshot.Libvirt.ToDictionary(h => h.Name, h => h.Reachable, StringComparer.Ordinal);
@@ -145,7 +147,8 @@ public sealed class ClusterObserver(
             Lookup(load?.HostMemoryAvailable, h.Name) is double available ? (long)available : null,
             snapshot.Maintenance.Contains(h.Name),
             reachable.GetValueOrDefault(h.Name),
-            settling?.Contains(h.Name) == true)).ToList();
+            settling?.Contains(h.Name) == true,
+            migrationEnds is not null && migrationEnds.TryGetValue(h.Name, out var ended) ? ended : null)).ToList();
         var capacity = inventory.Hosts.ToDictionary(h => h.Name, h => h.CpuCapacity, StringComparer.Ordinal);
 
         // Shares reported anywhere, for domains that just moved: (host, share).

@@ -238,11 +238,6 @@ public sealed class SqliteJournal : IDisposable
             return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }, cancellationToken);
 
-    /// <summary>When the last decision of this kind about this host was journaled (one per host per window).</summary>
-    public Task<DateTimeOffset?> GetLastDecisionAtAsync(DecisionKind kind, string host, string? exceptReason, CancellationToken cancellationToken) =>
-        ScalarTimeAsync("SELECT MAX(at) FROM decisions WHERE kind = $kind AND host = $host AND reason <> $except;",
-            [("$kind", KindName(kind)), ("$host", host), ("$except", exceptReason ?? "")], cancellationToken);
-
     /// <summary>Hosts a domain arrived on (a successful migration ended) since <paramref name="since"/>: their busy
     /// ratio may not show it yet. (A host a domain left shows too much load meanwhile, which errs on the safe side.)</summary>
     public Task<IReadOnlySet<string>> GetHostsReceivingSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
@@ -253,11 +248,6 @@ public sealed class SqliteJournal : IDisposable
             command.Parameters.AddWithValue("$since", Time(since));
             return (await ReadAllAsync(command, r => r.GetString(0), cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         }, cancellationToken);
-
-    /// <summary>When the last migration from or to this host ended (its busy ratio needs time to show the move).</summary>
-    public Task<DateTimeOffset?> GetLastMigrationEndAsync(string host, CancellationToken cancellationToken) =>
-        ScalarTimeAsync("SELECT MAX(ended_at) FROM migrations WHERE source = $host OR target = $host;",
-            [("$host", host)], cancellationToken);
 
     public Task<long> StartMigrationAsync(DateTimeOffset at, long? decisionId, DecisionKind kind, MigrationPlan plan, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>

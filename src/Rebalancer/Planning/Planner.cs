@@ -54,6 +54,66 @@ public static class Planner
     /// <summary>A host in maintenance: see <see cref="DrainStrategy"/>.</summary>
     public static Decision PlanDrain(PlanningInput input, string hostName) => Drain.Plan(new PlanningContext(input), hostName);
 
+    /// <summary>One pass: drains first (hosts in ordinal order), then relief for each firing host, then the return home;
+    /// returns the decisions to journal, in order. A move decided is in flight for the decisions after it (unless a dry
+    /// run). The pass's gates: a host in a migration or within policy.settleTime of one gets a <c>settling</c> no-action
+    /// (once per policy.decisionWindow) and nothing else; relief once per host per window (a settling wait does not
+    /// count); a drain's or a return's no-action (or dry run) once per window; a return-home no-action, or a return to
+    /// a home settling, is not journaled.</summary>
+    public static IReadOnlyList<Decision> PlanPass(PassInput pass)
+    {
+        var decisions = new List<Decision>();
+        var input = pass.Planning;
+        void Step(DecisionKind kind, string? host, Func<PlanningInput, Decision> plan)
+        {
+            if (host is not null && Gates.Settling(input, host) is { } settling)
+            {
+                // Said once per window, so that a firing alert with no move has its reason in the journal too.
+                if (!Gates.WithinWindow(pass, kind, host, exceptSettling: false))
+                {
+                    decisions.Add(Decision.NoAction(kind, host, Reasons.Settling, settling));
+                }
+                return;
+            }
+            // One relief per host per window, however often Alertmanager repeats itself (a wait to settle does not count:
+            // the relief follows as soon as the host has settled).
+            if (kind == DecisionKind.Relief && Gates.WithinWindow(pass, kind, host!, exceptSettling: true))
+            {
+                return;
+            }
+            var decision = plan(input);
+            // A return home is asked every pass: only moves are journaled, once the home host settled from the last one.
+            if (kind == DecisionKind.ReturnHome && (decision.Outcome == DecisionOutcome.NoAction || Gates.Settling(input, decision.Host) is not null))
+            {
+                return;
+            }
+            // Drains and returns move one domain after another; a repeated no-action or dry-run answer is journaled once per window.
+            if (kind != DecisionKind.Relief && (decision.Outcome == DecisionOutcome.NoAction || pass.DryRun)
+                && Gates.WithinWindow(pass, kind, decision.Host, exceptSettling: false))
+            {
+                return;
+            }
+            decisions.Add(decision);
+            if (decision.Migration is { } move && !pass.DryRun)
+            {
+                input = input with { InFlight = [.. input.InFlight, new MigrationInFlight(move.Domain, move.Source, move.Target, input.Now)] };
+            }
+        }
+        foreach (var host in pass.Drains.Order(StringComparer.Ordinal))
+        {
+            Step(DecisionKind.Drain, host, i => PlanDrain(i, host));
+        }
+        foreach (var host in pass.Firing)
+        {
+            Step(DecisionKind.Relief, host, i => PlanRelief(i, host));
+        }
+        if (pass.ReturnHome)
+        {
+            Step(DecisionKind.ReturnHome, null, PlanReturnHome);
+        }
+        return decisions;
+    }
+
     /// <inheritdoc cref="Gates.CooldownUntil"/>
     public static DateTimeOffset? CooldownUntil(DomainHistory? history, PlanningPolicy policy) => Gates.CooldownUntil(history, policy);
 

@@ -10,6 +10,8 @@ namespace Loadshift.Rebalancer.Planning;
 /// <param name="Reachable">libvirt answered on this host in this snapshot.</param>
 /// <param name="Settling">A domain arrived on this host less than policy.settleTime ago: its busy ratio (a 1m rate)
 /// does not show it yet, so it takes no other domain until it does.</param>
+/// <param name="LastMigrationEndedAt">When the last migration from or to this host ended, if within policy.settleTime
+/// (the pass's settling gate, <see cref="Gates.Settling"/>); null otherwise.</param>
 public sealed record HostView(
     string Name,
     double CpuCapacity,
@@ -19,7 +21,8 @@ public sealed record HostView(
     long? MemoryAvailableBytes,
     bool Maintenance,
     bool Reachable,
-    bool Settling = false);
+    bool Settling = false,
+    DateTimeOffset? LastMigrationEndedAt = null);
 
 /// <summary>A running domain (libvirt's word for a VM).</summary>
 /// <param name="Host">Where libvirt reports it running now.</param>
@@ -49,6 +52,22 @@ public sealed record RecentMove(string Domain, string Source, string Target, Dat
 /// <param name="NotSettlingAt">The last one whose reason was not settling (a wait for a host to settle opens no window).</param>
 public sealed record LastDecision(DateTimeOffset At, DateTimeOffset? NotSettlingAt);
 
+/// <summary>What one pass decides on: the planning input, the hosts to drain and to relieve, and the journal's last
+/// decisions (for policy.decisionWindow).</summary>
+/// <param name="Drains">Hosts in maintenance (drained in ordinal order, before any relief).</param>
+/// <param name="Firing">Hosts whose alert fires, in the order the alerts came.</param>
+/// <param name="LastDecisions">The journal's last decision per kind and host, at least those within policy.decisionWindow.</param>
+/// <param name="DryRun">policy.dryRun: a move decided is not in flight for the decisions after it.</param>
+/// <param name="ReturnHome">Whether to plan a return home; the simulator leaves it out when it knows the answer is no
+/// action (which is never journaled).</param>
+public sealed record PassInput(
+    PlanningInput Planning,
+    IReadOnlyCollection<string> Drains,
+    IReadOnlyList<string> Firing,
+    IReadOnlyDictionary<(DecisionKind Kind, string Host), LastDecision> LastDecisions,
+    bool DryRun = false,
+    bool ReturnHome = true);
+
 public sealed record PlanningInput(
     IReadOnlyList<HostView> Hosts,
     IReadOnlyList<DomainView> Domains,
@@ -68,8 +87,14 @@ public sealed record PlanningPolicy(
     TimeSpan? MaxCooldown = null,
     int MaxMigrationsInFlight = 1,
     int MaxMovesPerDomain = 3,
-    TimeSpan? MaxMovesWindow = null)
+    TimeSpan? MaxMovesWindow = null,
+    TimeSpan? DecisionWindow = null,
+    TimeSpan? SettleTime = null)
 {
+    public TimeSpan DecisionWindowOrDefault => DecisionWindow ?? TimeSpan.FromMinutes(1);
+
+    public TimeSpan SettleTimeOrDefault => SettleTime ?? TimeSpan.FromSeconds(90);
+
     public TimeSpan CooldownOrDefault => Cooldown ?? TimeSpan.FromMinutes(5);
 
     public TimeSpan MaxCooldownOrDefault => MaxCooldown ?? TimeSpan.FromHours(1);
@@ -81,7 +106,7 @@ public sealed record PlanningPolicy(
 
     public static PlanningPolicy From(Inventory.PolicyOptions o) =>
         new(o.HighWatermark, o.LowWatermark, o.Cooldown, o.CooldownBackoff, o.MaxCooldown, o.MaxMigrationsInFlight,
-            o.MaxMovesPerDomain, o.MaxMovesWindow);
+            o.MaxMovesPerDomain, o.MaxMovesWindow, o.DecisionWindow, o.SettleTime);
 }
 
 public enum DecisionKind
