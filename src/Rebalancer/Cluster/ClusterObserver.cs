@@ -154,6 +154,8 @@ public sealed class ClusterObserver(
         // Shares reported anywhere, for domains that just moved: (host, share).
         var sharesByDomain = new Dictionary<string, (string Host, double Share)>(StringComparer.Ordinal);
         var memoryByDomain = new Dictionary<string, double>(StringComparer.Ordinal);
+        // What a live migration copies: the guest's current memory (the balloon's size), where the Exporter has it.
+        var currentByDomain = new Dictionary<string, double>(StringComparer.Ordinal);
         if (load is not null)
         {
             foreach (var ((host, domain), share) in load.DomainCpuShare)
@@ -163,6 +165,7 @@ public sealed class ClusterObserver(
             foreach (var ((_, domain), bytes) in load.DomainMemoryCurrent)
             {
                 memoryByDomain[domain] = bytes;
+                currentByDomain[domain] = bytes;
             }
             foreach (var ((_, domain), bytes) in load.DomainMemoryMaximum)
             {
@@ -199,7 +202,8 @@ public sealed class ClusterObserver(
                 share = elsewhere.Share * from / to;
             }
             domains.Add(new DomainView(domain, host, share, (long)memoryByDomain.GetValueOrDefault(domain),
-                snapshot.Homes.GetValueOrDefault(domain), pinned.Contains(domain), on.Count > 1 ? on[1] : null));
+                snapshot.Homes.GetValueOrDefault(domain), pinned.Contains(domain), on.Count > 1 ? on[1] : null,
+                currentByDomain.TryGetValue(domain, out var current) ? (long)current : null));
         }
         return new PlanningInput(hosts, domains, history, inFlight, PlanningPolicy.From(policy), now, PlacementRules.From(inventory.Rules),
             recentMoves);

@@ -31,7 +31,12 @@ public sealed record HostView(
 /// <param name="HomeHost">Where it belongs (inventory, else where it was first seen).</param>
 /// <param name="AlsoOn">Another host libvirt shows it active on too (a migration under way, this process's or one by
 /// hand, or the same domain started twice): it is not moved while that lasts.</param>
-public sealed record DomainView(string Name, string Host, double CpuShare, long MemoryBytes, string? HomeHost, bool Pinned, string? AlsoOn = null);
+/// <param name="CopyBytes">libvirt_domain_memory_current_bytes: the memory a live migration copies; null: unknown,
+/// <paramref name="MemoryBytes"/> is taken.</param>
+/// <param name="DirtyBytesPerSecond">How fast the guest dirties its memory (copied again in each pre-copy round); null
+/// where the input has no figure (the Exporter has none today).</param>
+public sealed record DomainView(string Name, string Host, double CpuShare, long MemoryBytes, string? HomeHost, bool Pinned, string? AlsoOn = null,
+    long? CopyBytes = null, double? DirtyBytesPerSecond = null);
 
 /// <summary>What the journal remembers of a domain's moves.</summary>
 /// <param name="LastMovedAt">Start of its last successful migration (orders "last moved returns first").</param>
@@ -89,7 +94,9 @@ public sealed record PlanningPolicy(
     int MaxMovesPerDomain = 3,
     TimeSpan? MaxMovesWindow = null,
     TimeSpan? DecisionWindow = null,
-    TimeSpan? SettleTime = null)
+    TimeSpan? SettleTime = null,
+    double MinGain = 0.05,
+    double MigrationBytesPerSecond = 1e9)
 {
     public TimeSpan DecisionWindowOrDefault => DecisionWindow ?? TimeSpan.FromMinutes(1);
 
@@ -106,7 +113,7 @@ public sealed record PlanningPolicy(
 
     public static PlanningPolicy From(Inventory.PolicyOptions o) =>
         new(o.HighWatermark, o.LowWatermark, o.Cooldown, o.CooldownBackoff, o.MaxCooldown, o.MaxMigrationsInFlight,
-            o.MaxMovesPerDomain, o.MaxMovesWindow, o.DecisionWindow, o.SettleTime);
+            o.MaxMovesPerDomain, o.MaxMovesWindow, o.DecisionWindow, o.SettleTime, o.MinGain, o.MigrationBytesPerSecond);
 }
 
 public enum DecisionKind
@@ -129,6 +136,11 @@ public enum DecisionOutcome
 
 /// <summary>One move with the numbers that justify it.</summary>
 /// <param name="DomainShare">The domain's CPU as a share of the source's capacity.</param>
+/// <param name="Gain">The predicted effect: how much the higher busy ratio of the two hosts falls (before: the source's or
+/// the target's, whichever is higher; after: likewise), see <see cref="PlanningContext.PlanMove"/>.</param>
+/// <param name="CostBytes">The predicted cost: the bytes the live migration copies (its memory, and what the guest dirties
+/// again during the copy, where the input has a dirty rate).</param>
+/// <param name="CostSeconds">The same at policy.migrationBytesPerSecond.</param>
 public sealed record MigrationPlan(
     string Domain,
     string Source,
@@ -138,7 +150,10 @@ public sealed record MigrationPlan(
     double SourceBusyBefore,
     double SourceBusyAfter,
     double TargetBusyBefore,
-    double TargetBusyAfter);
+    double TargetBusyAfter,
+    double Gain = 0,
+    long CostBytes = 0,
+    double CostSeconds = 0);
 
 /// <summary>The planner's answer: one migration with its reasons, or no action with the reason.</summary>
 /// <param name="Host">The host the decision is about: the overloaded one, the drained one, or the home host.</param>
@@ -183,13 +198,16 @@ public static class Reasons
     /// <summary>The host is in a migration or just was: its 1m busy ratio does not show the move yet (policy.settleTime).</summary>
     public const string Settling = "settling";
 
+    /// <summary>Every move that would relieve the host gains less than policy.minGain.</summary>
+    public const string SmallGain = "small_gain";
+
     /// <summary>The reasons of a decision that migrates (outcome migrate, or dry_run under policy.dryRun).</summary>
     public static IReadOnlyList<string> ForMigration { get; } = [Overloaded, ReturnHome, Drain];
 
     /// <summary>The reasons of a no_action decision.</summary>
     public static IReadOnlyList<string> ForNoAction { get; } =
         [NotOverloaded, NoMetrics, HostUnreachable, UnknownHost, InFlightLimit, HostInMigration, NoMovableDomain, NoTarget,
-         NothingAway, HomeNotReady, DrainComplete, Settling];
+         NothingAway, HomeNotReady, DrainComplete, Settling, SmallGain];
 }
 
 /// <summary>The inventory's placement rules as the planner reads them (a copy, as <see cref="PlanningPolicy"/>).</summary>

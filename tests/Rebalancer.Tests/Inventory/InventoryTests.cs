@@ -85,6 +85,8 @@ public sealed class InventoryTests
             VirshFlags = ["p2p"],
             MaxMovesPerDomain = 0,
             MaxMovesWindow = TimeSpan.Zero,
+            MinGain = 1,
+            MigrationBytesPerSecond = 0,
         });
 
         Assert.True(result.Failed);
@@ -95,6 +97,8 @@ public sealed class InventoryTests
         Assert.Contains("policy.virshFlags", failures, StringComparison.Ordinal);
         Assert.Contains("policy.maxMovesPerDomain must be at least 1 (got 0)", failures, StringComparison.Ordinal);
         Assert.Contains("policy.maxMovesWindow must be a positive duration", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.minGain must be a ratio in [0, 1) (got 1)", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.migrationBytesPerSecond must be a positive number", failures, StringComparison.Ordinal);
     }
 
     [Fact]

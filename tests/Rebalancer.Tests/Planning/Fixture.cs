@@ -27,9 +27,9 @@ internal sealed class Fixture
     }
 
     public Fixture Domain(string name, string host, double share, long memory = 1L << 30, string? home = null, bool pinned = false,
-        string? alsoOn = null)
+        string? alsoOn = null, double? dirtyBytesPerSecond = null)
     {
-        domains.Add(new DomainView(name, host, share, memory, home ?? host, pinned, alsoOn));
+        domains.Add(new DomainView(name, host, share, memory, home ?? host, pinned, alsoOn, DirtyBytesPerSecond: dirtyBytesPerSecond));
         return this;
     }
 

@@ -218,6 +218,13 @@ public sealed class PlannerProperties
         Assert.Equal(source.BusyRatio!.Value, move.SourceBusyBefore, 9);
         Assert.Equal(Math.Max(0, source.BusyRatio.Value - domain.CpuShare), move.SourceBusyAfter, 9);
         Assert.Equal(domain.CpuShare, move.DomainShare, 9);
+        Assert.Equal(Math.Max(source.BusyRatio.Value, target.BusyRatio.Value) - Math.Max(move.SourceBusyAfter, targetAfter), move.Gain, 9);
+        if (kind == DecisionKind.Relief)
+        {
+            Assert.True(move.Gain >= input.Policy.MinGain, $"relief gains {move.Gain}, under {input.Policy.MinGain}");
+        }
+        Assert.Equal(domain.MemoryBytes, move.CostBytes);
+        Assert.Equal(domain.MemoryBytes / 1e9, move.CostSeconds, 9);
         var committed = input.Domains.Where(d => d.Host == target.Name).Sum(d => d.MemoryBytes);
         Assert.True(committed + domain.MemoryBytes <= target.MemoryBytes, $"{domain.Name} does not fit on {target.Name}");
     }
