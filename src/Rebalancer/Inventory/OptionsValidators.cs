@@ -150,6 +150,19 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         Positive("checkInterval", o.CheckInterval);
         Positive("decisionWindow", o.DecisionWindow);
         Positive("alertExpiry", o.AlertExpiry);
+        Positive("maxMovesWindow", o.MaxMovesWindow);
+        if (!(o.MinGain >= 0 && o.MinGain < 1))
+        {
+            errors.Add($"policy.minGain must be a ratio in [0, 1) (got {o.MinGain})");
+        }
+        if (!(o.MigrationBytesPerSecond > 0) || double.IsInfinity(o.MigrationBytesPerSecond))
+        {
+            errors.Add($"policy.migrationBytesPerSecond must be a positive number of bytes per second (got {o.MigrationBytesPerSecond})");
+        }
+        if (o.MaxMovesPerDomain < 1)
+        {
+            errors.Add($"policy.maxMovesPerDomain must be at least 1 (got {o.MaxMovesPerDomain})");
+        }
         if (o.Cooldown < TimeSpan.Zero)
         {
             errors.Add($"policy.cooldown must not be negative (got {o.Cooldown})");

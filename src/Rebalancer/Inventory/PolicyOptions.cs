@@ -26,6 +26,21 @@ public sealed class PolicyOptions
     /// <summary>Moves counted for the back-off.</summary>
     public TimeSpan BackoffWindow { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>No domain moves more than this many times within <see cref="MaxMovesWindow"/> (relief, return home;
+    /// a drain is an operator's order and is not held to it, as to the cooldown).</summary>
+    public int MaxMovesPerDomain { get; set; } = 3;
+
+    /// <summary>The window <see cref="MaxMovesPerDomain"/> counts moves in (by their start).</summary>
+    public TimeSpan MaxMovesWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A relief whose predicted gain (how much the higher busy ratio of source and target falls) is under this
+    /// is not made: a move that does not help is a cost without a use.</summary>
+    public double MinGain { get; set; } = 0.05;
+
+    /// <summary>What a live migration copies per second (the network between hosts): turns a move's bytes to copy and
+    /// the guest's dirty rate into its predicted cost. 1 GB/s is a 10 Gbit/s link.</summary>
+    public double MigrationBytesPerSecond { get; set; } = 1e9;
+
     /// <summary>After a migration touched a host, its busy ratio (a 1m rate) needs this long to show the new load;
     /// no further relief is planned for it before.</summary>
     public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(90);

@@ -238,11 +238,6 @@ public sealed class SqliteJournal : IDisposable
             return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }, cancellationToken);
 
-    /// <summary>When the last decision of this kind about this host was journaled (one per host per window).</summary>
-    public Task<DateTimeOffset?> GetLastDecisionAtAsync(DecisionKind kind, string host, string? exceptReason, CancellationToken cancellationToken) =>
-        ScalarTimeAsync("SELECT MAX(at) FROM decisions WHERE kind = $kind AND host = $host AND reason <> $except;",
-            [("$kind", KindName(kind)), ("$host", host), ("$except", exceptReason ?? "")], cancellationToken);
-
     /// <summary>Hosts a domain arrived on (a successful migration ended) since <paramref name="since"/>: their busy
     /// ratio may not show it yet. (A host a domain left shows too much load meanwhile, which errs on the safe side.)</summary>
     public Task<IReadOnlySet<string>> GetHostsReceivingSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
@@ -253,11 +248,6 @@ public sealed class SqliteJournal : IDisposable
             command.Parameters.AddWithValue("$since", Time(since));
             return (await ReadAllAsync(command, r => r.GetString(0), cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         }, cancellationToken);
-
-    /// <summary>When the last migration from or to this host ended (its busy ratio needs time to show the move).</summary>
-    public Task<DateTimeOffset?> GetLastMigrationEndAsync(string host, CancellationToken cancellationToken) =>
-        ScalarTimeAsync("SELECT MAX(ended_at) FROM migrations WHERE source = $host OR target = $host;",
-            [("$host", host)], cancellationToken);
 
     public Task<long> StartMigrationAsync(DateTimeOffset at, long? decisionId, DecisionKind kind, MigrationPlan plan, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
@@ -324,6 +314,56 @@ public sealed class SqliteJournal : IDisposable
             await using var command = connection.CreateCommand();
             command.CommandText = $"{MigrationColumns} WHERE m.outcome = 'running' ORDER BY m.id;";
             return await ReadAllAsync(command, ReadMigration, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>The migrations that succeeded and ended since <paramref name="since"/>, oldest first (the planner's
+    /// no-flapping rules: the per-domain move limit and no move undoing a recent one).</summary>
+    public Task<IReadOnlyList<RecentMove>> GetRecentMovesAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<RecentMove>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT domain, source, target, started_at, ended_at FROM migrations
+                WHERE outcome = 'succeeded' AND ended_at >= $since ORDER BY started_at, id;
+                """;
+            command.Parameters.AddWithValue("$since", Time(since));
+            return await ReadAllAsync(command,
+                r => new RecentMove(r.GetString(0), r.GetString(1), r.GetString(2), Parse(r.GetString(3)), Parse(r.GetString(4))),
+                cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Per host, when the last migration from or to it ended, of those that ended since <paramref name="since"/>
+    /// (the pass's settling gate).</summary>
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetMigrationEndsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<string, DateTimeOffset>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT host, MAX(ended_at) FROM (SELECT source AS host, ended_at FROM migrations UNION ALL SELECT target, ended_at FROM migrations)
+                WHERE ended_at >= $since GROUP BY host;
+                """;
+            command.Parameters.AddWithValue("$since", Time(since));
+            var rows = await ReadAllAsync(command, r => (Host: r.GetString(0), At: Parse(r.GetString(1))), cancellationToken).ConfigureAwait(false);
+            return rows.ToDictionary(r => r.Host, r => r.At, StringComparer.Ordinal);
+        }, cancellationToken);
+
+    /// <summary>Per kind and host, the last decision journaled since <paramref name="since"/> and the last one with a
+    /// reason other than settling (the pass's decision window).</summary>
+    public Task<IReadOnlyDictionary<(DecisionKind Kind, string Host), LastDecision>> GetLastDecisionsAsync(DateTimeOffset since,
+        CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<(DecisionKind Kind, string Host), LastDecision>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT kind, host, MAX(at), MAX(CASE WHEN reason <> $settling THEN at END) FROM decisions
+                WHERE at >= $since GROUP BY kind, host;
+                """;
+            command.Parameters.AddWithValue("$since", Time(since));
+            command.Parameters.AddWithValue("$settling", Reasons.Settling);
+            var rows = await ReadAllAsync(command,
+                r => (Kind: ParseKind(r.GetString(0)), Host: r.GetString(1), Last: new LastDecision(Parse(r.GetString(2)), ParseOrNull(r, 3))),
+                cancellationToken).ConfigureAwait(false);
+            return rows.Where(r => r.Kind is not null).ToDictionary(r => (r.Kind!.Value, r.Host), r => r.Last);
         }, cancellationToken);
 
     /// <summary>Per domain, its last successful migration: where it went, when, and why.</summary>
@@ -477,6 +517,10 @@ public sealed class SqliteJournal : IDisposable
         DecisionKind.ReturnHome => "return_home",
         _ => "drain",
     };
+
+    /// <summary>The kind <see cref="KindName"/> wrote; null for a name this release does not know.</summary>
+    internal static DecisionKind? ParseKind(string name) =>
+        Enum.GetValues<DecisionKind>().Select(k => (DecisionKind?)k).FirstOrDefault(k => KindName(k!.Value) == name);
 
     internal static string OutcomeName(DecisionOutcome outcome) => outcome == DecisionOutcome.Migrate ? "migrate" : "no_action";
 

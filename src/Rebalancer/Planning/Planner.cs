@@ -13,7 +13,10 @@ public static class Planner
 {
     /// <summary>What keeps a domain from being moved for relief.</summary>
     internal static readonly IReadOnlyList<IDomainRule> ReliefDomainRules =
-        [new Pinned(), new Gates.InMigration(), new SeenTwice(), new Gates.CoolingDown(), new NoCpuFigure()];
+        [new Pinned(), new Gates.InMigration(), new SeenTwice(), new Gates.CoolingDown(), new MoveLimit(), new NoCpuFigure()];
+
+    /// <summary>What keeps a domain away from home: the per-domain move limit (the calm window is a target rule).</summary>
+    internal static readonly IReadOnlyList<IDomainRule> HomeDomainRules = [new MoveLimit()];
 
     /// <summary>What keeps a domain from being moved for a drain: cooldowns do not apply, an operator asked for it.</summary>
     internal static readonly IReadOnlyList<IDomainRule> DrainDomainRules = [new Pinned(), new SeenTwice(), new Gates.InMigration()];
@@ -24,10 +27,13 @@ public static class Planner
     /// <summary>The inventory's soft placement rules: each one a move breaks costs a penalty.</summary>
     internal static readonly IReadOnlyList<ITargetRule> SoftRules = [new AntiAffinity(hard: false), new Affinity(), new RunOn(hard: false)];
 
-    /// <summary>What keeps a domain off a target of relief or drain.</summary>
+    /// <summary>What keeps a domain off a target of a drain.</summary>
     internal static readonly IReadOnlyList<ITargetRule> TargetRules =
         [new Unreachable(), new InMaintenance(), new NoMetrics(), new Gates.TargetInMigration(), new Gates.TargetSettling(),
          .. PlacementHardRules, new Watermark(low: false), new MemoryFit(), .. SoftRules];
+
+    /// <summary>What keeps a domain off a target of relief: a drain's rules, and no move undoes a recent one.</summary>
+    internal static readonly IReadOnlyList<ITargetRule> ReliefTargetRules = [new UndoesMove(), .. TargetRules];
 
     /// <summary>What keeps a domain from going home (the home host is the only target). The low watermark, not the high
     /// one, bounds the home host's predicted busy ratio: it is the mark the home host was calm under.</summary>
@@ -47,6 +53,66 @@ public static class Planner
 
     /// <summary>A host in maintenance: see <see cref="DrainStrategy"/>.</summary>
     public static Decision PlanDrain(PlanningInput input, string hostName) => Drain.Plan(new PlanningContext(input), hostName);
+
+    /// <summary>One pass: drains first (hosts in ordinal order), then relief for each firing host, then the return home;
+    /// returns the decisions to journal, in order. A move decided is in flight for the decisions after it (unless a dry
+    /// run). The pass's gates: a host in a migration or within policy.settleTime of one gets a <c>settling</c> no-action
+    /// (once per policy.decisionWindow) and nothing else; relief once per host per window (a settling wait does not
+    /// count); a drain's or a return's no-action (or dry run) once per window; a return-home no-action, or a return to
+    /// a home settling, is not journaled.</summary>
+    public static IReadOnlyList<Decision> PlanPass(PassInput pass)
+    {
+        var decisions = new List<Decision>();
+        var input = pass.Planning;
+        void Step(DecisionKind kind, string? host, Func<PlanningInput, Decision> plan)
+        {
+            if (host is not null && Gates.Settling(input, host) is { } settling)
+            {
+                // Said once per window, so that a firing alert with no move has its reason in the journal too.
+                if (!Gates.WithinWindow(pass, kind, host, exceptSettling: false))
+                {
+                    decisions.Add(Decision.NoAction(kind, host, Reasons.Settling, settling));
+                }
+                return;
+            }
+            // One relief per host per window, however often Alertmanager repeats itself (a wait to settle does not count:
+            // the relief follows as soon as the host has settled).
+            if (kind == DecisionKind.Relief && Gates.WithinWindow(pass, kind, host!, exceptSettling: true))
+            {
+                return;
+            }
+            var decision = plan(input);
+            // A return home is asked every pass: only moves are journaled, once the home host settled from the last one.
+            if (kind == DecisionKind.ReturnHome && (decision.Outcome == DecisionOutcome.NoAction || Gates.Settling(input, decision.Host) is not null))
+            {
+                return;
+            }
+            // Drains and returns move one domain after another; a repeated no-action or dry-run answer is journaled once per window.
+            if (kind != DecisionKind.Relief && (decision.Outcome == DecisionOutcome.NoAction || pass.DryRun)
+                && Gates.WithinWindow(pass, kind, decision.Host, exceptSettling: false))
+            {
+                return;
+            }
+            decisions.Add(decision);
+            if (decision.Migration is { } move && !pass.DryRun)
+            {
+                input = input with { InFlight = [.. input.InFlight, new MigrationInFlight(move.Domain, move.Source, move.Target, input.Now)] };
+            }
+        }
+        foreach (var host in pass.Drains.Order(StringComparer.Ordinal))
+        {
+            Step(DecisionKind.Drain, host, i => PlanDrain(i, host));
+        }
+        foreach (var host in pass.Firing)
+        {
+            Step(DecisionKind.Relief, host, i => PlanRelief(i, host));
+        }
+        if (pass.ReturnHome)
+        {
+            Step(DecisionKind.ReturnHome, null, PlanReturnHome);
+        }
+        return decisions;
+    }
 
     /// <inheritdoc cref="Gates.CooldownUntil"/>
     public static DateTimeOffset? CooldownUntil(DomainHistory? history, PlanningPolicy policy) => Gates.CooldownUntil(history, policy);

@@ -15,6 +15,8 @@ internal sealed class PlanningContext
     private static readonly IReadOnlyList<DomainView> None = [];
     private readonly Dictionary<string, List<DomainView>> byHost = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> committedMemory = new(StringComparer.Ordinal);
+    private static readonly IReadOnlyList<RecentMove> NoMoves = [];
+    private readonly Dictionary<string, List<RecentMove>> movesOf = new(StringComparer.Ordinal);
 
     public PlanningContext(PlanningInput input)
     {
@@ -39,6 +41,14 @@ internal sealed class PlanningContext
             HostsInFlight.Add(migration.Target);
             DomainsInFlight.Add(migration.Domain);
         }
+        foreach (var move in input.RecentMoves ?? NoMoves)
+        {
+            if (!movesOf.TryGetValue(move.Domain, out var list))
+            {
+                movesOf[move.Domain] = list = [];
+            }
+            list.Add(move);
+        }
         Rules = new RuleIndex(input);
     }
 
@@ -55,16 +65,54 @@ internal sealed class PlanningContext
     /// <summary>The inventory's placement rules, indexed by domain.</summary>
     public RuleIndex Rules { get; }
 
+    /// <summary>The domain's recent moves, as the input orders them (oldest first).</summary>
+    public IReadOnlyList<RecentMove> RecentMovesOf(string domain) => movesOf.TryGetValue(domain, out var list) ? list : NoMoves;
+
+    /// <summary>The domain's moves that started within policy.maxMovesWindow, the one in flight included.</summary>
+    public int MovesWithinWindow(string domain)
+    {
+        var since = Input.Now - Policy.MaxMovesWindowOrDefault;
+        var count = DomainsInFlight.Contains(domain) ? 1 : 0;
+        foreach (var move in RecentMovesOf(domain))
+        {
+            if (move.StartedAt >= since)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
     public IReadOnlyList<DomainView> DomainsOn(string host) => byHost.TryGetValue(host, out var list) ? list : None;
 
+    /// <summary>A guest that dirties memory faster than this share of the copy rate is taken to converge no faster
+    /// (virsh migrate --auto-converge throttles it): the cost stays finite.</summary>
+    internal const double MaxDirtyShare = 0.9;
+
     /// <summary>The prediction: moving a domain that uses share s of the source's capacity onto the target adds
-    /// s × capacity(source) / capacity(target) to the target's busy ratio and takes s from the source's.</summary>
-    public static MigrationPlan PlanMove(DomainView domain, HostView source, HostView target)
+    /// s × capacity(source) / capacity(target) to the target's busy ratio and takes s from the source's; the gain is how
+    /// much the higher of the two busy ratios falls; the cost, see <see cref="CostBytes"/>.</summary>
+    public static MigrationPlan PlanMove(DomainView domain, HostView source, HostView target, PlanningPolicy policy)
     {
         var sourceBusy = source.BusyRatio ?? 0;
+        var targetBusy = target.BusyRatio ?? 0;
+        var sourceAfter = Math.Max(0, sourceBusy - domain.CpuShare);
+        var targetAfter = BusyAfter(domain, source, target);
+        var cost = CostBytes(domain, policy);
         return new MigrationPlan(domain.Name, source.Name, target.Name, domain.CpuShare, domain.MemoryBytes,
-            sourceBusy, Math.Max(0, sourceBusy - domain.CpuShare),
-            target.BusyRatio ?? 0, BusyAfter(domain, source, target));
+            sourceBusy, sourceAfter, targetBusy, targetAfter,
+            Gain: Math.Max(sourceBusy, targetBusy) - Math.Max(sourceAfter, targetAfter),
+            CostBytes: cost, CostSeconds: cost / policy.MigrationBytesPerSecond);
+    }
+
+    /// <summary>The bytes a live migration of the domain copies: its memory once, then in each pre-copy round what the
+    /// guest dirtied during the last, d/b of it (d its dirty rate, b policy.migrationBytesPerSecond): m / (1 − d/b), with
+    /// d/b at most <see cref="MaxDirtyShare"/>.</summary>
+    public static long CostBytes(DomainView domain, PlanningPolicy policy)
+    {
+        var bytes = (double)(domain.CopyBytes ?? domain.MemoryBytes);
+        var dirtyShare = Math.Min(MaxDirtyShare, Math.Max(0, (domain.DirtyBytesPerSecond ?? 0) / policy.MigrationBytesPerSecond));
+        return (long)(bytes / (1 - dirtyShare));
     }
 
     /// <summary>The target's busy ratio after the move, as in <see cref="PlanMove"/>, without building the plan.</summary>
@@ -127,7 +175,7 @@ internal sealed class PlanningContext
         var soft = weight.SoftBroken is { } broken
             ? broken.ConvertAll(rule => $"{rule.Name}: {rule.Reason(this, domain, target, weight.BusyAfter)}")
             : [];
-        return new Candidate(PlanMove(domain, source, target), soft);
+        return new Candidate(PlanMove(domain, source, target, Policy), soft);
     }
 
     /// <summary>Adds a rejection unless the decision holds <see cref="MaxRejections"/> already; the reason's text is

@@ -12,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace Loadshift.Rebalancer.Worker;
 
 /// <summary>The loop that replaces the seed's cron job: on every wake-up (webhook, migration end) and every
-/// policy.checkInterval it looks at the cluster, resolves open migrations, and decides: drains first,
-/// then relief for hosts whose alert fires, then the return home.</summary>
+/// policy.checkInterval it looks at the cluster, resolves open migrations, and asks the planner for the pass's decisions
+/// (<see cref="Planner.PlanPass"/>: drains first, then relief for hosts whose alert fires, then the return home, with the
+/// decision window and settling gates), which it journals and carries out.</summary>
 public sealed class RebalanceWorker(
     ClusterObserver observer,
     SqliteJournal journal,
@@ -103,15 +104,13 @@ public sealed class RebalanceWorker(
             }
             gauges.Saw(snapshot, input);
 
-            foreach (var host in snapshot.Maintenance.Order(StringComparer.Ordinal))
+            var now = time.GetUtcNow();
+            var lastDecisions = await journal.GetLastDecisionsAsync(now - policy.DecisionWindow, cancellationToken).ConfigureAwait(false);
+            var firing = await FiringHostsAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var decision in Planner.PlanPass(new PassInput(input, snapshot.Maintenance, firing, lastDecisions, policy.DryRun)))
             {
-                input = await DecideAsync(input, snapshot, DecisionKind.Drain, host, i => Planner.PlanDrain(i, host), cancellationToken).ConfigureAwait(false);
+                await ActAsync(decision, snapshot, input, cancellationToken).ConfigureAwait(false);
             }
-            foreach (var host in await FiringHostsAsync(cancellationToken).ConfigureAwait(false))
-            {
-                input = await DecideAsync(input, snapshot, DecisionKind.Relief, host, i => Planner.PlanRelief(i, host), cancellationToken).ConfigureAwait(false);
-            }
-            await DecideAsync(input, snapshot, DecisionKind.ReturnHome, null, Planner.PlanReturnHome, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -185,7 +184,10 @@ public sealed class RebalanceWorker(
         var history = await journal.GetDomainHistoryAsync(now - policy.BackoffWindow, cancellationToken).ConfigureAwait(false);
         var inFlight = await InFlightAsync(cancellationToken).ConfigureAwait(false);
         var settling = await journal.GetHostsReceivingSinceAsync(now - policy.SettleTime, cancellationToken).ConfigureAwait(false);
-        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now, settling);
+        var planning = PlanningPolicy.From(policy);
+        var recentMoves = await journal.GetRecentMovesAsync(now - planning.RecentMovesReach, cancellationToken).ConfigureAwait(false);
+        var migrationEnds = await journal.GetMigrationEndsSinceAsync(now - policy.SettleTime, cancellationToken).ConfigureAwait(false);
+        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now, settling, recentMoves, migrationEnds);
     }
 
     /// <summary>The migrations this process runs, and those the journal still shows running that no task here runs
@@ -203,46 +205,16 @@ public sealed class RebalanceWorker(
         return inFlight;
     }
 
-    private async Task<PlanningInput> DecideAsync(PlanningInput input, ClusterSnapshot snapshot, DecisionKind kind, string? host,
-        Func<PlanningInput, Decision> plan, CancellationToken cancellationToken)
+    /// <summary>Journals the pass's decision and, for a move (not a dry run), starts its migration.</summary>
+    private async Task ActAsync(Decision decision, ClusterSnapshot snapshot, PlanningInput input, CancellationToken cancellationToken)
     {
-        if (host is not null && await SettlingAsync(input, host, cancellationToken).ConfigureAwait(false) is { } settling)
-        {
-            // Said once per window, so that a firing alert with no move has its reason in the journal too.
-            if (!await WithinWindowAsync(kind, host, null, cancellationToken).ConfigureAwait(false))
-            {
-                await RecordAsync(Decision.NoAction(kind, host, Reasons.Settling, settling), snapshot, input, cancellationToken).ConfigureAwait(false);
-            }
-            return input;
-        }
-        // Relief: one decision per host per window, however often Alertmanager repeats itself (waiting for a host to
-        // settle does not count: the relief follows as soon as it has).
-        if (kind == DecisionKind.Relief && await WithinWindowAsync(kind, host!, Reasons.Settling, cancellationToken).ConfigureAwait(false))
-        {
-            return input;
-        }
-        var decision = plan(input);
-        if (kind == DecisionKind.ReturnHome)
-        {
-            // Checked every pass: only moves are journaled, once the home host settled from the last one.
-            if (decision.Outcome == DecisionOutcome.NoAction || await SettlingAsync(input, decision.Host, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                return input;
-            }
-        }
-        // Drains and returns move one domain after another; a repeated no-action or dry-run answer is journaled once per window.
-        if (kind != DecisionKind.Relief && (decision.Outcome == DecisionOutcome.NoAction || policy.DryRun)
-            && await WithinWindowAsync(kind, decision.Host, null, cancellationToken).ConfigureAwait(false))
-        {
-            return input;
-        }
         var decisionId = await RecordAsync(decision, snapshot, input, cancellationToken).ConfigureAwait(false);
         if (decision.Migration is not { } migration || policy.DryRun)
         {
-            return input;
+            return;
         }
         // Journaled and tracked before this pass ends: a pass woken by the next webhook sees it in flight.
-        var started = await executor.StartAsync(kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
+        var started = await executor.StartAsync(decision.Kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
         var task = Task.Run(async () =>
         {
             try
@@ -264,7 +236,6 @@ public sealed class RebalanceWorker(
             migrations.RemoveAll(t => t.IsCompleted);
             migrations.Add(task);
         }
-        return input with { InFlight = [.. input.InFlight, new MigrationInFlight(migration.Domain, migration.Source, migration.Target, started.StartedAt)] };
     }
 
     /// <summary>Journals, counts and logs a decision with its reason.</summary>
@@ -276,27 +247,6 @@ public sealed class RebalanceWorker(
         LogDecision(decision, snapshot, input, dryRun);
         return decisionId;
     }
-
-    /// <summary>Why a host gets no decision now, or null: it is in a migration, or one touched it less than
-    /// policy.settleTime ago and its 1m busy ratio does not show the move yet.</summary>
-    private async Task<string?> SettlingAsync(PlanningInput input, string host, CancellationToken cancellationToken)
-    {
-        if (tracker.Touches(host) || input.InFlight.Any(m => m.Source == host || m.Target == host))
-        {
-            return $"{host} is in a migration; its busy ratio shows the move policy.settleTime ({policy.SettleTime.TotalSeconds:0} s) after it ends";
-        }
-        if (await journal.GetLastMigrationEndAsync(host, cancellationToken).ConfigureAwait(false) is { } ended && time.GetUtcNow() - ended < policy.SettleTime)
-        {
-            return $"a migration touched {host} until {ended:O}; its busy ratio shows the move at {ended + policy.SettleTime:O} (policy.settleTime)";
-        }
-        return null;
-    }
-
-    /// <summary>Whether a decision of this kind about this host was journaled within policy.decisionWindow
-    /// (<paramref name="exceptReason"/>: not counting those with that reason).</summary>
-    private async Task<bool> WithinWindowAsync(DecisionKind kind, string host, string? exceptReason, CancellationToken cancellationToken) =>
-        await journal.GetLastDecisionAtAsync(kind, host, exceptReason, cancellationToken).ConfigureAwait(false) is { } last
-        && time.GetUtcNow() - last < policy.DecisionWindow;
 
     /// <summary>One line per decision in the spirit of the seed's log.txt: time, action, the host's CPU and
     /// memory, and each domain's load on it.</summary>

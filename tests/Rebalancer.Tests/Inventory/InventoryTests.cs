@@ -83,6 +83,10 @@ public sealed class InventoryTests
             MaxMigrationsInFlight = 0,
             ReturnHomeAfter = TimeSpan.Zero,
             VirshFlags = ["p2p"],
+            MaxMovesPerDomain = 0,
+            MaxMovesWindow = TimeSpan.Zero,
+            MinGain = 1,
+            MigrationBytesPerSecond = 0,
         });
 
         Assert.True(result.Failed);
@@ -91,6 +95,10 @@ public sealed class InventoryTests
         Assert.Contains("policy.maxMigrationsInFlight", failures, StringComparison.Ordinal);
         Assert.Contains("policy.returnHomeAfter", failures, StringComparison.Ordinal);
         Assert.Contains("policy.virshFlags", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.maxMovesPerDomain must be at least 1 (got 0)", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.maxMovesWindow must be a positive duration", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.minGain must be a ratio in [0, 1) (got 1)", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.migrationBytesPerSecond must be a positive number", failures, StringComparison.Ordinal);
     }
 
     [Fact]
