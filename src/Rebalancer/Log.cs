@@ -77,4 +77,7 @@ internal static partial class Log
 
     [LoggerMessage(501, LogLevel.Information, "loadshift-rebalancer {Version} starting: {Hosts} host(s), journal {JournalPath}, dry run {DryRun}")]
     public static partial void Starting(ILogger logger, string version, int hosts, string journalPath, bool dryRun);
+
+    [LoggerMessage(503, LogLevel.Information, "Journal {Path} brought to schema version {Version}: {Description}")]
+    public static partial void JournalSchemaStep(ILogger logger, string path, int version, string description);
 }

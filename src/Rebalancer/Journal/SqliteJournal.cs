@@ -11,39 +11,6 @@ namespace Loadshift.Rebalancer.Journal;
 /// decisions, migrations, home hosts, maintenance. What it says survives a crash once a call returned.</summary>
 public sealed class SqliteJournal : IDisposable
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS webhook_receipts (
-            id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, group_key TEXT, status TEXT, receiver TEXT,
-            alert_count INTEGER NOT NULL, body TEXT NOT NULL, truncated_alerts INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS alerts (
-            fingerprint TEXT PRIMARY KEY, alertname TEXT, host TEXT, action TEXT, status TEXT NOT NULL,
-            starts_at TEXT, ends_at TEXT, first_received_at TEXT NOT NULL, last_received_at TEXT NOT NULL,
-            last_receipt_id INTEGER, labels TEXT, note TEXT);
-        CREATE TABLE IF NOT EXISTS decisions (
-            id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, host TEXT NOT NULL, outcome TEXT NOT NULL,
-            reason TEXT NOT NULL, detail TEXT NOT NULL, dry_run INTEGER NOT NULL, domain TEXT, source TEXT, target TEXT,
-            domain_share REAL, source_busy_before REAL, source_busy_after REAL, target_busy_before REAL, target_busy_after REAL);
-        CREATE INDEX IF NOT EXISTS decisions_kind_host ON decisions (kind, host, at);
-        CREATE TABLE IF NOT EXISTS migrations (
-            id INTEGER PRIMARY KEY, decision_id INTEGER REFERENCES decisions (id), domain TEXT NOT NULL,
-            source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT, started_at TEXT NOT NULL, ended_at TEXT,
-            outcome TEXT NOT NULL, exit_code INTEGER, stderr TEXT, placement TEXT, note TEXT,
-            timed_out INTEGER NOT NULL DEFAULT 0);
-        CREATE INDEX IF NOT EXISTS migrations_domain ON migrations (domain, started_at);
-        CREATE TABLE IF NOT EXISTS homes (
-            domain TEXT PRIMARY KEY, home_host TEXT NOT NULL, origin TEXT NOT NULL, recorded_at TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, since TEXT NOT NULL, reason TEXT);
-        """;
-
-    /// <summary>Columns added after the first release: a journal file written before them gets them at start
-    /// (CREATE TABLE IF NOT EXISTS leaves an existing table as it is).</summary>
-    private static readonly (string Table, string Column, string Definition)[] AddedColumns =
-    [
-        ("webhook_receipts", "truncated_alerts", "INTEGER NOT NULL DEFAULT 0"),
-        ("alerts", "note", "TEXT"),
-        ("migrations", "timed_out", "INTEGER NOT NULL DEFAULT 0"),
-    ];
-
     /// <summary>How long a write waits for another writer before it fails.</summary>
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
 
@@ -72,38 +39,25 @@ public sealed class SqliteJournal : IDisposable
 
     public void Dispose() => writeGate.Dispose();
 
-    /// <summary>Creates the file and the schema, and switches to WAL (persistent in the file).</summary>
-    public async Task InitializeAsync(CancellationToken cancellationToken)
+    /// <summary>Creates the file, brings its schema to <see cref="JournalSchema.Version"/> (a file from a newer
+    /// Rebalancer is refused untouched: <see cref="JournalVersionException"/>), and switches to WAL (persistent in the
+    /// file). Returns the schema steps applied.</summary>
+    public async Task<IReadOnlyList<SchemaStep>> InitializeAsync(CancellationToken cancellationToken)
     {
         if (System.IO.Path.GetDirectoryName(Path) is { Length: > 0 } directory)
         {
             Directory.CreateDirectory(directory);
         }
-        await WriteAsync(async connection =>
+        var applied = await WriteAsync(async connection =>
         {
+            var steps = await JournalSchema.MigrateAsync(connection, Path, cancellationToken).ConfigureAwait(false);
             await using var wal = connection.CreateCommand();
             wal.CommandText = "PRAGMA journal_mode=WAL;";
             await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await using var schema = connection.CreateCommand();
-            schema.CommandText = Schema;
-            await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var (table, column, definition) in AddedColumns)
-            {
-                await using var has = connection.CreateCommand();
-                has.CommandText = "SELECT COUNT(*) FROM pragma_table_info($table) WHERE name = $column;";
-                has.Parameters.AddWithValue("$table", table);
-                has.Parameters.AddWithValue("$column", column);
-                if ((long)(await has.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 0)
-                {
-                    await using var add = connection.CreateCommand();
-                    // Names from the constant list above, never from input.
-                    add.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition};";
-                    await add.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-            return 0;
+            return steps;
         }, cancellationToken, initializing: true).ConfigureAwait(false);
         Volatile.Write(ref initialized, 1);
+        return applied;
     }
 
     /// <summary>Journals a notification and the state of its alerts. An alert whose startsAt is older than the
