@@ -49,6 +49,14 @@ public static class JournalSchema
     public static IReadOnlyList<SchemaStep> Steps { get; } =
     [
         new(1, "tables of release 3bbc5d8 (receipts, alerts, decisions, migrations, homes, maintenance)", ApplyBaselineAsync),
+        new(2, "migrations: the move's verdict from Prometheus (verdict, verified_at, source_busy_observed, target_busy_observed, verdict_detail)",
+            (connection, cancellationToken) => ExecuteAsync(connection, """
+                ALTER TABLE migrations ADD COLUMN verdict TEXT;
+                ALTER TABLE migrations ADD COLUMN verified_at TEXT;
+                ALTER TABLE migrations ADD COLUMN source_busy_observed REAL;
+                ALTER TABLE migrations ADD COLUMN target_busy_observed REAL;
+                ALTER TABLE migrations ADD COLUMN verdict_detail TEXT;
+                """, cancellationToken)),
     ];
 
     /// <summary>The version this code writes: the last step's.</summary>

@@ -73,7 +73,7 @@ public sealed class JournalSchemaTests : IDisposable
         Assert.Equal(["hv2"], await journal.GetMaintenanceAsync(CancellationToken.None));
         Assert.Equal("resolved", Assert.Single(await journal.ListAlertsAsync(CancellationToken.None)).Status);
         Assert.Equal(2, (await journal.ListReceiptsAsync(null, 50, CancellationToken.None)).Items.Count);
-        var history = await journal.GetDomainHistoryAsync(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        var history = await journal.GetDomainHistoryAsync(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), 2, CancellationToken.None);
         Assert.Equal(2, history["vm3"].RecentMigrations);
         // And it takes new rows after the old ones.
         await journal.SetMaintenanceAsync("hv2", false, DateTimeOffset.UtcNow, null, CancellationToken.None);
