@@ -57,6 +57,8 @@ public static class JournalSchema
                 ALTER TABLE migrations ADD COLUMN target_busy_observed REAL;
                 ALTER TABLE migrations ADD COLUMN verdict_detail TEXT;
                 """, cancellationToken)),
+        new(3, "migrations.outcome renamed result (docs/glossary.md: a migration has a result, a decision an outcome)",
+            (connection, cancellationToken) => ExecuteAsync(connection, "ALTER TABLE migrations RENAME COLUMN outcome TO result;", cancellationToken)),
     ];
 
     /// <summary>The version this code writes: the last step's.</summary>

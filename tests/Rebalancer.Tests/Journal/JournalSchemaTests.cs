@@ -67,7 +67,7 @@ public sealed class JournalSchemaTests : IDisposable
         Assert.Equal(0.60, decisions[^1].SourceBusyAfter);
         var migrations = (await journal.ListMigrationsAsync(null, 50, CancellationToken.None)).Items;
         Assert.Equal([("vm3", "succeeded", "return_home"), ("vm2", "failed", "overloaded"), ("vm3", "succeeded", "overloaded")],
-            migrations.Select(m => (m.Domain, m.Outcome, m.Reason)));
+            migrations.Select(m => (m.Domain, m.Result, m.Reason)));
         Assert.Contains("unexpectedly failed", migrations[1].Stderr, StringComparison.Ordinal);
         Assert.Equal(["hv1", "hv1", "hv1", "hv2"], (await journal.GetHomesAsync(CancellationToken.None)).Values.OrderBy(h => h.Domain).Select(h => h.HomeHost));
         Assert.Equal(["hv2"], await journal.GetMaintenanceAsync(CancellationToken.None));

@@ -63,10 +63,10 @@ public sealed class LabVerifiedMoveTests(ITestOutputHelper output) : IDisposable
             JsonElement migration = default;
             await WaitAsync(async () =>
             {
-                migration = (await JournalAsync(client, "migrations")).FirstOrDefault(m => m.GetProperty("outcome").GetString() != MigrationOutcomes.Running);
+                migration = (await JournalAsync(client, "migrations")).FirstOrDefault(m => m.GetProperty("result").GetString() != MigrationResults.Running);
                 return migration.ValueKind == JsonValueKind.Object;
             }, "the relief migration ended", TimeSpan.FromSeconds(120));
-            Assert.Equal(MigrationOutcomes.Succeeded, migration.GetProperty("outcome").GetString());
+            Assert.Equal(MigrationResults.Succeeded, migration.GetProperty("result").GetString());
             moved = migration.GetProperty("domain").GetString();
             var id = migration.GetProperty("id").GetInt64();
             var ended = migration.GetProperty("endedAt").GetDateTimeOffset();
