@@ -61,7 +61,8 @@ internal static class Gates
             : null;
 
     /// <summary>When a domain may be moved away again: the cooldown after its last migration, multiplied by
-    /// the back-off for each further migration in the back-off window, capped.</summary>
+    /// the back-off for each further migration in the back-off window, capped, times the domain's factor (a move
+    /// that did not help lengthens it).</summary>
     public static DateTimeOffset? CooldownUntil(DomainHistory? history, PlanningPolicy policy)
     {
         if (history?.LastMigrationEndedAt is not { } ended)
@@ -76,7 +77,7 @@ internal static class Gates
     {
         var moves = Math.Max(1, history?.RecentMigrations ?? 1);
         var seconds = policy.CooldownOrDefault.TotalSeconds * Math.Pow(policy.CooldownBackoff, moves - 1);
-        return TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxCooldownOrDefault.TotalSeconds));
+        return TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxCooldownOrDefault.TotalSeconds) * (history?.CooldownFactor ?? 1));
     }
 
     /// <summary>The domain moved within its cooldown.</summary>
