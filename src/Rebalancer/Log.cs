@@ -33,6 +33,13 @@ internal static partial class Log
     [LoggerMessage(201, LogLevel.Information, "Worker started (dry run: {DryRun}), looking every {IntervalSeconds}s and on every webhook")]
     public static partial void WorkerStarted(ILogger logger, bool dryRun, double intervalSeconds);
 
+    [LoggerMessage(203, LogLevel.Information,
+        "Decision {DecisionId} waits for approval (automation {Level}): {Domain} {Source} -> {Target} until {ExpiresAt:O}; loadshift approve {DecisionId}")]
+    public static partial void Recommended(ILogger logger, long decisionId, string level, string domain, string source, string target, DateTimeOffset expiresAt);
+
+    [LoggerMessage(204, LogLevel.Information, "Recommendation {DecisionId} {Status} by {By}")]
+    public static partial void RecommendationResolved(ILogger logger, long decisionId, string status, string by);
+
     [LoggerMessage(202, LogLevel.Error, "Planning pass failed, retrying at the next pass: {Message}")]
     public static partial void PassFailed(ILogger logger, string message, Exception exception);
 

@@ -13,7 +13,8 @@ public sealed partial class AmtoolTests
             var data = new TheoryData<string, string>();
             foreach (var alert in Rule.CommittedAlerts)
             {
-                var receiver = alert.Labels.GetValueOrDefault("action") == "rebalance" ? "rebalancer" : "default";
+                var receiver = alert.Labels.GetValueOrDefault("action") == "rebalance" ? "rebalancer"
+                    : alert.Alert == "RebalancerRecommendationPending" ? "operators" : "default";
                 data.Add(alert.Alert!, receiver);
             }
 
@@ -36,6 +37,19 @@ public sealed partial class AmtoolTests
             ["alertname=HypervisorCpuHigh", "action=rebalance", "host=hv1", "severity=warning"]);
 
         Assert.Equal("rebalancer", result.Stdout.Trim());
+    }
+
+    [Fact]
+    public void A_recommendation_goes_to_people_and_never_to_the_rebalancer()
+    {
+        var result = RouteTest(Repository.AlertmanagerConfig, "operators",
+            ["alertname=RebalancerRecommendationPending", "decision=42", "kind=return_home", "domain=vm2", "severity=info"]);
+
+        Assert.Equal("operators", result.Stdout.Trim());
+        var config = Yaml.Load(Repository.AlertmanagerConfig);
+        var operators = config.Seq("receivers").Maps().Single(r => r.Str("name") == "operators");
+        var url = Assert.Single(operators.Seq("webhook_configs").Maps()).Str("url");
+        Assert.DoesNotContain("/api/v1/webhook", url, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -18,6 +18,19 @@ public interface IHypervisor
     /// failed migration: the attempt says what happened.</summary>
     Task<MigrationAttempt> MigrateAsync(string domain, InventoryHost source, InventoryHost target, TimeSpan timeout,
         IReadOnlyList<string> extraFlags, CancellationToken cancellationToken);
+
+    /// <summary>The statistics of the job libvirt runs for a domain on a host (a migration: on its source); null when
+    /// none runs. Throws <see cref="HypervisorUnavailableException"/> when libvirt does not answer.</summary>
+    Task<JobProgress?> GetJobProgressAsync(InventoryHost host, string domain, CancellationToken cancellationToken);
+}
+
+/// <summary>A migration's progress from libvirt's job statistics (memory and, with storage, disk).</summary>
+/// <param name="TotalBytes">data_total: what the job has to copy so far (grows as the guest dirties memory).</param>
+/// <param name="RemainingBytes">data_remaining: what is left of it.</param>
+public sealed record JobProgress(long TotalBytes, long RemainingBytes, long ProcessedBytes)
+{
+    /// <summary>0..1 of the data copied; 0 before libvirt knows the total.</summary>
+    public double Ratio => TotalBytes <= 0 ? 0 : Math.Clamp((double)(TotalBytes - RemainingBytes) / TotalBytes, 0, 1);
 }
 
 /// <param name="State">libvirt's state word when <paramref name="Defined"/>, else null.</param>

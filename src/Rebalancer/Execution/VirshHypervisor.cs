@@ -50,6 +50,32 @@ internal sealed class VirshHypervisor(IOptions<LibvirtOptions> options, TimeProv
         return new MigrationAttempt(run.CommandLine, run.ExitCode, run.Stderr, run.Duration, run.TimedOut, aborted);
     }
 
+    public async Task<JobProgress?> GetJobProgressAsync(InventoryHost host, string domain, CancellationToken cancellationToken)
+    {
+        var result = await QueryAsync(host, ["domjobinfo", "--rawstats", "--domain", domain], cancellationToken).ConfigureAwait(false);
+        return ParseJobInfo(result.Stdout);
+    }
+
+    /// <summary>virsh domjobinfo --rawstats: a "Job type: N" line, then one "field: value" (or "field=value") line per typed parameter
+    /// (libvirt's VIR_DOMAIN_JOB_* names: data_total, data_processed, data_remaining, ...). Null when no job runs
+    /// (type 0, VIR_DOMAIN_JOB_NONE, with no data fields).</summary>
+    internal static JobProgress? ParseJobInfo(string stdout)
+    {
+        var fields = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var line in Lines(stdout))
+        {
+            var colon = line.IndexOfAny([':', '=']);
+            if (colon > 0 && long.TryParse(line.AsSpan(colon + 1).Trim(), System.Globalization.NumberStyles.Integer,
+                System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                fields[line[..colon].Trim()] = value;
+            }
+        }
+        return fields.TryGetValue("data_total", out var total) && fields.TryGetValue("data_remaining", out var remaining)
+            ? new JobProgress(total, remaining, fields.GetValueOrDefault("data_processed", total - remaining))
+            : null;
+    }
+
     /// <summary><c>virsh -c SRC migrate --live --persistent --undefinesource --verbose --domain DOMAIN --desturi DEST</c>:
     /// the definition moves with the domain, so exactly one host knows it afterwards. The domain's name always follows
     /// <c>--domain</c>, where virsh takes the next argument as the value even when it starts with "--" (a domain

@@ -206,6 +206,18 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         {
             errors.Add("policy.alertName is required");
         }
+        Positive("recommendationExpiry", o.RecommendationExpiry);
+        if (!Automation.Levels.Contains(o.Automation))
+        {
+            errors.Add($"policy.automation must be one of {string.Join(", ", Automation.Levels)} (got '{o.Automation}')");
+        }
+        foreach (var (domain, level) in o.DomainAutomation)
+        {
+            if (!Automation.Levels.Contains(level))
+            {
+                errors.Add($"policy.domainAutomation.{domain} must be one of {string.Join(", ", Automation.Levels)} (got '{level}')");
+            }
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -84,6 +84,16 @@ public sealed class PolicyOptions
     /// cannot tell: Alertmanager sends 0001-01-01T00:00:00Z for every firing alert.</summary>
     public TimeSpan AlertExpiry { get; set; } = TimeSpan.FromMinutes(20);
 
+    /// <summary>full, partial or manual (<see cref="Inventory.Automation"/>): which decisions move at once and which
+    /// wait for an operator's approval as recommendations.</summary>
+    public string Automation { get; set; } = Inventory.Automation.Full;
+
+    /// <summary>Per-domain levels that override <see cref="Automation"/>, e.g. <c>{db1: manual}</c>.</summary>
+    public Dictionary<string, string> DomainAutomation { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>A recommendation not approved within this long expires (and the planner may recommend again).</summary>
+    public TimeSpan RecommendationExpiry { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Do everything but migrate. <c>--dry-run</c> on the command line sets it too.</summary>
     public bool DryRun { get; set; }
 }

@@ -54,6 +54,44 @@ public sealed record DecisionRecord(
     double? TargetBusyAfter,
     string? Verdict = null);
 
+/// <summary>A decision in full: the moves the planner weighed with their predicted effect (and cost, once estimated),
+/// the targets rejected with the rule that rejected each, and the migrations it started.</summary>
+/// <param name="Considered">Null for a decision journaled before explanations were kept.</param>
+/// <param name="Rejected">Null for a decision journaled before explanations were kept.</param>
+public sealed record DecisionExplanation(
+    DecisionRecord Decision,
+    IReadOnlyList<Planning.ConsideredMove>? Considered,
+    IReadOnlyList<Planning.Rejection>? Rejected,
+    IReadOnlyList<MigrationRecord> Migrations);
+
+/// <summary>A move that waits for an operator (policy.automation), by the id of the decision that proposed it.</summary>
+/// <param name="Status">pending, approved, rejected or expired (<see cref="RecommendationStatus"/>).</param>
+/// <param name="ResolvedBy">Who ended it: api (approve, reject) or policy.recommendationExpiry.</param>
+/// <param name="Detail">The decision's detail: why the move, with its prediction.</param>
+public sealed record RecommendationRecord(
+    long DecisionId,
+    string Kind,
+    string Host,
+    string Domain,
+    string Source,
+    string Target,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    string Status,
+    DateTimeOffset? ResolvedAt,
+    string? ResolvedBy,
+    string Detail);
+
+public static class RecommendationStatus
+{
+    public const string Pending = "pending";
+    public const string Approved = "approved";
+    public const string Rejected = "rejected";
+    public const string Expired = "expired";
+
+    public static IReadOnlyList<string> All { get; } = [Pending, Approved, Rejected, Expired];
+}
+
 /// <param name="Result">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it
 /// running on the target), failed or timed_out (running on the source, or on another host), interrupted (running
 /// nowhere: shut off where it is defined, or on no host).</param>
@@ -124,6 +162,11 @@ public static class MigrationResults
 }
 
 public sealed record HomeRecord(string Domain, string HomeHost, string Origin, DateTimeOffset RecordedAt);
+
+/// <summary>What GET /api/v1/history filters on; null: any.</summary>
+public sealed record HistoryFilter(string? Domain, string? Host, string? Kind, DateTimeOffset? Since, DateTimeOffset? Until);
+
+public sealed record History(IReadOnlyList<DecisionRecord> Decisions, IReadOnlyList<MigrationRecord> Migrations);
 
 public sealed record Page<T>(IReadOnlyList<T> Items, long? NextBefore);
 

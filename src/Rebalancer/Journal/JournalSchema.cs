@@ -59,6 +59,19 @@ public static class JournalSchema
                 """, cancellationToken)),
         new(3, "migrations.outcome renamed result (docs/glossary.md: a migration has a result, a decision an outcome)",
             (connection, cancellationToken) => ExecuteAsync(connection, "ALTER TABLE migrations RENAME COLUMN outcome TO result;", cancellationToken)),
+        new(4, "decision_explanations: the moves a decision weighed and the targets rejected, with the rule",
+            (connection, cancellationToken) => ExecuteAsync(connection, """
+                CREATE TABLE decision_explanations (
+                    decision_id INTEGER PRIMARY KEY REFERENCES decisions (id), considered TEXT NOT NULL, rejected TEXT NOT NULL);
+                """, cancellationToken)),
+        new(5, "recommendations: moves that wait for an operator (policy.automation)",
+            (connection, cancellationToken) => ExecuteAsync(connection, """
+                CREATE TABLE recommendations (
+                    decision_id INTEGER PRIMARY KEY REFERENCES decisions (id), kind TEXT NOT NULL, host TEXT NOT NULL, domain TEXT NOT NULL,
+                    source TEXT NOT NULL, target TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, status TEXT NOT NULL,
+                    resolved_at TEXT, resolved_by TEXT);
+                CREATE INDEX recommendations_status ON recommendations (status, kind, host);
+                """, cancellationToken)),
     ];
 
     /// <summary>The version this code writes: the last step's.</summary>

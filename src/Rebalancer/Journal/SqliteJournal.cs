@@ -11,6 +11,9 @@ namespace Loadshift.Rebalancer.Journal;
 /// decisions, migrations, home hosts, maintenance. What it says survives a crash once a call returned.</summary>
 public sealed class SqliteJournal : IDisposable
 {
+    /// <summary>How an explanation's lists are kept in decision_explanations (JSON, as the API shows them).</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions ExplanationJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     /// <summary>How long a write waits for another writer before it fails.</summary>
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
 
@@ -166,6 +169,7 @@ public sealed class SqliteJournal : IDisposable
     public Task<long> RecordDecisionAsync(DateTimeOffset at, Decision decision, bool dryRun, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var command = connection.CreateCommand();
             command.CommandText = """
                 INSERT INTO decisions (at, kind, host, outcome, reason, detail, dry_run, domain, source, target, domain_share,
@@ -189,7 +193,170 @@ public sealed class SqliteJournal : IDisposable
             command.Parameters.AddWithValue("$sa", (object?)m?.SourceBusyAfter ?? DBNull.Value);
             command.Parameters.AddWithValue("$tb", (object?)m?.TargetBusyBefore ?? DBNull.Value);
             command.Parameters.AddWithValue("$ta", (object?)m?.TargetBusyAfter ?? DBNull.Value);
-            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            var id = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            await using var explanation = connection.CreateCommand();
+            explanation.CommandText = "INSERT INTO decision_explanations (decision_id, considered, rejected) VALUES ($id, $considered, $rejected);";
+            explanation.Parameters.AddWithValue("$id", id);
+            explanation.Parameters.AddWithValue("$considered", System.Text.Json.JsonSerializer.Serialize(decision.Considered ?? [], ExplanationJson));
+            explanation.Parameters.AddWithValue("$rejected", System.Text.Json.JsonSerializer.Serialize(decision.Rejected ?? [], ExplanationJson));
+            await explanation.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return id;
+        }, cancellationToken);
+
+    /// <summary>Journals a decision's move as a recommendation that waits for an operator until <paramref name="expiresAt"/>.</summary>
+    public Task RecordRecommendationAsync(long decisionId, DecisionKind kind, string host, MigrationPlan plan, DateTimeOffset at,
+        DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO recommendations (decision_id, kind, host, domain, source, target, created_at, expires_at, status)
+                VALUES ($id, $kind, $host, $domain, $source, $target, $at, $expires, 'pending');
+                """;
+            command.Parameters.AddWithValue("$id", decisionId);
+            command.Parameters.AddWithValue("$kind", KindName(kind));
+            command.Parameters.AddWithValue("$host", host);
+            command.Parameters.AddWithValue("$domain", plan.Domain);
+            command.Parameters.AddWithValue("$source", plan.Source);
+            command.Parameters.AddWithValue("$target", plan.Target);
+            command.Parameters.AddWithValue("$at", Time(at));
+            command.Parameters.AddWithValue("$expires", Time(expiresAt));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Recommendations, newest first: all, or those of one status (pending, approved, rejected, expired).</summary>
+    public Task<IReadOnlyList<RecommendationRecord>> ListRecommendationsAsync(string? status, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<RecommendationRecord>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{RecommendationColumns} WHERE $status IS NULL OR r.status = $status ORDER BY r.decision_id DESC LIMIT $limit;";
+            command.Parameters.AddWithValue("$status", (object?)status ?? DBNull.Value);
+            command.Parameters.AddWithValue("$limit", limit);
+            return await ReadAllAsync(command, ReadRecommendation, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task<RecommendationRecord?> GetRecommendationAsync(long decisionId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{RecommendationColumns} WHERE r.decision_id = $id;";
+            command.Parameters.AddWithValue("$id", decisionId);
+            return (await ReadAllAsync(command, ReadRecommendation, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        }, cancellationToken);
+
+    /// <summary>Ends a pending recommendation (approved, rejected); false when it was not pending any more.</summary>
+    public Task<bool> ResolveRecommendationAsync(long decisionId, string status, DateTimeOffset at, string by, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE recommendations SET status = $status, resolved_at = $at, resolved_by = $by
+                WHERE decision_id = $id AND status = 'pending';
+                """;
+            command.Parameters.AddWithValue("$id", decisionId);
+            command.Parameters.AddWithValue("$status", status);
+            command.Parameters.AddWithValue("$at", Time(at));
+            command.Parameters.AddWithValue("$by", by);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }, cancellationToken);
+
+    /// <summary>Marks expired every pending recommendation whose time ran out; returns how many.</summary>
+    public Task<int> ExpireRecommendationsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE recommendations SET status = 'expired', resolved_at = $now, resolved_by = 'policy.recommendationExpiry'
+                WHERE status = 'pending' AND expires_at <= $now;
+                """;
+            command.Parameters.AddWithValue("$now", Time(now));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Whether a recommendation of this kind about this host waits, or was rejected since
+    /// <paramref name="rejectedSince"/>: the planner does not recommend it again meanwhile.</summary>
+    public Task<bool> HasOpenRecommendationAsync(DecisionKind kind, string host, DateTimeOffset rejectedSince, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT EXISTS (SELECT 1 FROM recommendations WHERE kind = $kind AND host = $host
+                               AND (status = 'pending' OR (status = 'rejected' AND resolved_at >= $since)));
+                """;
+            command.Parameters.AddWithValue("$kind", KindName(kind));
+            command.Parameters.AddWithValue("$host", host);
+            command.Parameters.AddWithValue("$since", Time(rejectedSince));
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+        }, cancellationToken);
+
+    /// <summary>Decisions and migrations, newest first, each filter optional: a domain, a host (the decision's host, or a
+    /// move's source or target), a kind (relief, return_home, drain), a time range [since, until).</summary>
+    public Task<History> GetHistoryAsync(HistoryFilter filter, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var decisions = connection.CreateCommand();
+            decisions.CommandText = $"""
+                {DecisionColumns} WHERE ($domain IS NULL OR domain = $domain) AND ($host IS NULL OR host = $host OR source = $host OR target = $host)
+                AND ($kind IS NULL OR kind = $kind) AND ($since IS NULL OR at >= $since) AND ($until IS NULL OR at < $until)
+                ORDER BY id DESC LIMIT $limit;
+                """;
+            await using var migrations = connection.CreateCommand();
+            migrations.CommandText = $"""
+                {MigrationColumns} WHERE ($domain IS NULL OR m.domain = $domain) AND ($host IS NULL OR m.source = $host OR m.target = $host)
+                AND ($kind IS NULL OR m.kind = $kind) AND ($since IS NULL OR m.started_at >= $since) AND ($until IS NULL OR m.started_at < $until)
+                ORDER BY m.id DESC LIMIT $limit;
+                """;
+            foreach (var command in new[] { decisions, migrations })
+            {
+                command.Parameters.AddWithValue("$domain", (object?)filter.Domain ?? DBNull.Value);
+                command.Parameters.AddWithValue("$host", (object?)filter.Host ?? DBNull.Value);
+                command.Parameters.AddWithValue("$kind", (object?)filter.Kind ?? DBNull.Value);
+                command.Parameters.AddWithValue("$since", filter.Since is { } since ? Time(since) : DBNull.Value);
+                command.Parameters.AddWithValue("$until", filter.Until is { } until ? Time(until) : DBNull.Value);
+                command.Parameters.AddWithValue("$limit", limit);
+            }
+            return new History(await ReadAllAsync(decisions, ReadDecision, cancellationToken).ConfigureAwait(false),
+                await ReadAllAsync(migrations, ReadMigration, cancellationToken).ConfigureAwait(false));
+        }, cancellationToken);
+
+    /// <summary>Whether the journal knows the domain: a home recorded (every domain libvirt showed), a decision or a migration.</summary>
+    public Task<bool> KnowsDomainAsync(string domain, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT EXISTS (SELECT 1 FROM homes WHERE domain = $d) OR EXISTS (SELECT 1 FROM decisions WHERE domain = $d)
+                    OR EXISTS (SELECT 1 FROM migrations WHERE domain = $d);
+                """;
+            command.Parameters.AddWithValue("$d", domain);
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+        }, cancellationToken);
+
+    /// <summary>One decision with its explanation (the moves weighed, the targets rejected) and the migrations it
+    /// started; null for an unknown id. A decision journaled before explanations were kept has none (null lists).</summary>
+    public Task<DecisionExplanation?> GetDecisionAsync(long id, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{DecisionColumns} WHERE id = $id;";
+            command.Parameters.AddWithValue("$id", id);
+            if ((await ReadAllAsync(command, ReadDecision, cancellationToken).ConfigureAwait(false)).FirstOrDefault() is not { } decision)
+            {
+                return null;
+            }
+            await using var explanation = connection.CreateCommand();
+            explanation.CommandText = "SELECT considered, rejected FROM decision_explanations WHERE decision_id = $id;";
+            explanation.Parameters.AddWithValue("$id", id);
+            var lists = (await ReadAllAsync(explanation, r => (
+                System.Text.Json.JsonSerializer.Deserialize<List<ConsideredMove>>(r.GetString(0), ExplanationJson),
+                System.Text.Json.JsonSerializer.Deserialize<List<Rejection>>(r.GetString(1), ExplanationJson)), cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault();
+            await using var migrations = connection.CreateCommand();
+            migrations.CommandText = $"{MigrationColumns} WHERE m.decision_id = $id ORDER BY m.id;";
+            migrations.Parameters.AddWithValue("$id", id);
+            return (DecisionExplanation?)new DecisionExplanation(decision, lists.Item1, lists.Item2,
+                await ReadAllAsync(migrations, ReadMigration, cancellationToken).ConfigureAwait(false));
         }, cancellationToken);
 
     /// <summary>Hosts a domain arrived on (a successful migration ended) since <paramref name="since"/>: their busy
@@ -535,6 +702,14 @@ public sealed class SqliteJournal : IDisposable
         "SELECT m.id, m.decision_id, m.domain, m.source, m.target, m.kind, m.started_at, m.ended_at, m.result, m.exit_code, " +
         "m.stderr, m.placement, m.note, d.reason, m.timed_out, m.verdict, m.verified_at, m.source_busy_observed, m.target_busy_observed, " +
         "m.verdict_detail FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id";
+
+    private const string RecommendationColumns =
+        "SELECT r.decision_id, r.kind, r.host, r.domain, r.source, r.target, r.created_at, r.expires_at, r.status, r.resolved_at, " +
+        "r.resolved_by, d.detail FROM recommendations r JOIN decisions d ON d.id = r.decision_id";
+
+    private static RecommendationRecord ReadRecommendation(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), Parse(r.GetString(6)),
+        Parse(r.GetString(7)), r.GetString(8), ParseOrNull(r, 9), StringOrNull(r, 10), r.GetString(11));
 
     private static AlertRecord ReadAlert(SqliteDataReader r) => new(
         r.GetString(0), StringOrNull(r, 1), StringOrNull(r, 2), StringOrNull(r, 3), r.GetString(4),

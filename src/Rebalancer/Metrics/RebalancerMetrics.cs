@@ -58,6 +58,16 @@ public sealed class RebalancerMetrics
         LastMigrationTimestamp = factory.CreateGauge("rebalancer_last_migration_timestamp_seconds",
             "Unix time the last live migration ended (for dashboard annotations).");
 
+        MigrationRemainingBytes = factory.CreateGauge("rebalancer_migration_remaining_bytes",
+            "Data libvirt still has to copy for a live migration in flight (virsh domjobinfo data_remaining); gone once it ends.",
+            "domain", "source", "target");
+        MigrationTotalBytes = factory.CreateGauge("rebalancer_migration_total_bytes",
+            "Data libvirt has to copy for a live migration in flight, so far (virsh domjobinfo data_total: memory, and disks when copied; grows as the guest dirties memory); gone once it ends.",
+            "domain", "source", "target");
+        RecommendationPending = factory.CreateGauge("rebalancer_recommendation_pending",
+            "1 for each move that waits for an operator's approval (policy.automation), by the id of its decision; gone once approved, rejected or expired.",
+            "decision", "kind", "domain", "source", "target");
+
         BuildInfo.WithLabels(Version).Set(1);
         foreach (var result in new[] { MigrationResults.Succeeded, MigrationResults.Failed, MigrationResults.TimedOut, MigrationResults.Interrupted })
         {
@@ -123,4 +133,10 @@ public sealed class RebalancerMetrics
     public Gauge HostReachable { get; }
 
     public Gauge LastMigrationTimestamp { get; }
+
+    public Gauge MigrationRemainingBytes { get; }
+
+    public Gauge MigrationTotalBytes { get; }
+
+    public Gauge RecommendationPending { get; }
 }

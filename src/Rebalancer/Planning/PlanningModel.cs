@@ -161,6 +161,7 @@ public sealed record MigrationPlan(
 /// <param name="Host">The host the decision is about: the overloaded one, the drained one, or the home host.</param>
 /// <param name="Reason">snake_case, used as the <c>reason</c> label of rebalancer_decisions_total.</param>
 /// <param name="Rejected">The targets considered and rejected, each with the rule that rejected it; null when none.</param>
+/// <param name="Considered">The moves the planner weighed (each domain's best target), the chosen one marked; null when none.</param>
 public sealed record Decision(
     DecisionKind Kind,
     string Host,
@@ -168,11 +169,18 @@ public sealed record Decision(
     string Reason,
     string Detail,
     MigrationPlan? Migration = null,
-    IReadOnlyList<Rejection>? Rejected = null)
+    IReadOnlyList<Rejection>? Rejected = null,
+    IReadOnlyList<ConsideredMove>? Considered = null)
 {
     public static Decision NoAction(DecisionKind kind, string host, string reason, string detail, IReadOnlyList<Rejection>? rejected = null) =>
         new(kind, host, DecisionOutcome.NoAction, reason, detail, null, rejected);
 }
+
+/// <summary>A move the planner weighed for a decision: its predicted effect, the soft rules it breaks, and whether it
+/// was the one chosen.</summary>
+/// <param name="Cost">The move's estimated cost (issue 12 item 4: from the memory to copy and the dirty rate); null
+/// while the planner makes no estimate.</param>
+public sealed record ConsideredMove(MigrationPlan Plan, IReadOnlyList<string> SoftBroken, bool Chosen, double? Cost = null);
 
 /// <summary>A target a rule kept a domain off.</summary>
 /// <param name="Rule">The rule's name (snake_case), e.g. <c>high_watermark</c>, <c>anti_affinity</c>.</param>

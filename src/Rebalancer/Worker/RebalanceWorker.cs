@@ -15,7 +15,7 @@ namespace Loadshift.Rebalancer.Worker;
 /// policy.checkInterval it looks at the cluster, resolves open migrations, verifies the moves that have settled, and
 /// asks the planner for the pass's decisions (<see cref="Planner.PlanPass"/>: drains first, then relief for hosts whose
 /// alert fires, then the return home, with the decision window and settling gates), which it journals and carries out.</summary>
-public sealed class RebalanceWorker(
+public sealed partial class RebalanceWorker(
     ClusterObserver observer,
     SqliteJournal journal,
     MigrationExecutor executor,
@@ -96,6 +96,7 @@ public sealed class RebalanceWorker(
         {
             await executor.ResolveOpenMigrationsAsync(cancellationToken).ConfigureAwait(false);
             await ExpireAlertsAsync(cancellationToken).ConfigureAwait(false);
+            await ExpireRecommendationsAsync(cancellationToken).ConfigureAwait(false);
             await PruneAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
             // Before the decisions: a verdict that lengthens a domain's cooldown counts in this pass, and the busy
@@ -212,13 +213,32 @@ public sealed class RebalanceWorker(
     /// <summary>Journals the pass's decision and, for a move (not a dry run), starts its migration.</summary>
     private async Task ActAsync(Decision decision, ClusterSnapshot snapshot, PlanningInput input, CancellationToken cancellationToken)
     {
+        // policy.automation: a move that may not act at once waits as a recommendation, one at a time per kind and host.
+        var level = decision.Migration is { } proposed ? Automation.LevelOf(policy, proposed.Domain) : Automation.Full;
+        var waits = !policy.DryRun && !Automation.Acts(level, decision.Kind);
+        if (waits && decision.Migration is not null && await journal.HasOpenRecommendationAsync(decision.Kind, decision.Host,
+            time.GetUtcNow() - policy.RecommendationExpiry, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
         var decisionId = await RecordAsync(decision, snapshot, input, cancellationToken).ConfigureAwait(false);
         if (decision.Migration is not { } migration || policy.DryRun)
         {
             return;
         }
-        // Journaled and tracked before this pass ends: a pass woken by the next webhook sees it in flight.
-        var started = await executor.StartAsync(decision.Kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
+        if (waits)
+        {
+            await RecommendAsync(decisionId, decision.Kind, decision.Host, migration, level, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await LaunchAsync(decision.Kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a migration and runs it in the background. Journaled and tracked before this returns: a pass
+    /// woken by the next webhook sees it in flight.</summary>
+    private async Task<StartedMigration> LaunchAsync(DecisionKind kind, MigrationPlan migration, long decisionId, CancellationToken cancellationToken)
+    {
+        var started = await executor.StartAsync(kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
         var task = Task.Run(async () =>
         {
             try
@@ -240,6 +260,7 @@ public sealed class RebalanceWorker(
             migrations.RemoveAll(t => t.IsCompleted);
             migrations.Add(task);
         }
+        return started;
     }
 
     /// <summary>Journals, counts and logs a decision with its reason.</summary>

@@ -15,7 +15,7 @@ public sealed class ApiTests : IDisposable
 
     public void Dispose() => factory.Dispose();
 
-    private static StringContent Payload(string name) =>
+    internal static StringContent Payload(string name) =>
         new(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", name)), Encoding.UTF8, "application/json");
 
     [Fact]

@@ -102,6 +102,22 @@ public sealed class InventoryTests
     }
 
     [Fact]
+    public void An_unknown_automation_level_is_reported_by_its_key()
+    {
+        var policy = new PolicyOptions { Automation = "sometimes", RecommendationExpiry = TimeSpan.Zero };
+        policy.DomainAutomation["db1"] = "auto";
+
+        var result = new PolicyOptionsValidator().Validate(null, policy);
+
+        Assert.True(result.Failed);
+        var failures = string.Join('\n', result.Failures!);
+        Assert.Contains("policy.automation must be one of full, partial, manual (got 'sometimes')", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.domainAutomation.db1 must be one of full, partial, manual (got 'auto')", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.recommendationExpiry", failures, StringComparison.Ordinal);
+        Assert.False(new PolicyOptionsValidator().Validate(null, new PolicyOptions { Automation = "partial" }).Failed);
+    }
+
+    [Fact]
     public void Bad_hosts_are_reported_by_index_and_key()
     {
         var result = new InventoryOptionsValidator().Validate(null, new InventoryOptions

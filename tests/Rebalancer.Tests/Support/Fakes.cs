@@ -67,6 +67,14 @@ public sealed class FakeHypervisor : IHypervisor
             : HostOf(domain) == host.Name ? new DomainPresence(true, "running") : DomainPresence.Absent;
     }
 
+    /// <summary>What <see cref="GetJobProgressAsync"/> answers for a domain (libvirt's job statistics); none: no job.</summary>
+    public ConcurrentDictionary<string, JobProgress> Jobs { get; } = new(StringComparer.Ordinal);
+
+    public Task<JobProgress?> GetJobProgressAsync(InventoryHost host, string domain, CancellationToken cancellationToken) =>
+        Unreachable.Contains(host.Name)
+            ? throw new HypervisorUnavailableException(host.Name, "connection refused")
+            : Task.FromResult(Jobs.TryGetValue(domain, out var job) ? job : null);
+
     public async Task<MigrationAttempt> MigrateAsync(string domain, InventoryHost source, InventoryHost target, TimeSpan timeout,
         IReadOnlyList<string> extraFlags, CancellationToken cancellationToken)
     {

@@ -40,7 +40,8 @@ internal sealed class DrainStrategy : IStrategy
             if (context.BestTarget(Planner.TargetRules, domain, source, rejected) is { } chosen)
             {
                 return new Decision(kind, hostName, DecisionOutcome.Migrate, Reasons.Drain,
-                    $"{hostName} is in maintenance; {Planner.Describe(chosen.Plan)}{Strategy.SoftNote(chosen)}", chosen.Plan, rejected);
+                    $"{hostName} is in maintenance; {Planner.Describe(chosen.Plan)}{Strategy.SoftNote(chosen)}", chosen.Plan, rejected,
+                    Candidate.Considered([chosen], chosen));
             }
         }
         return Decision.NoAction(kind, hostName, Reasons.NoTarget,

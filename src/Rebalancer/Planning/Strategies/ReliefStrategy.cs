@@ -55,6 +55,7 @@ internal sealed class ReliefStrategy : IStrategy
 
         var rejected = new List<Rejection>();
         var relieving = new List<Candidate>();
+        var considered = new List<Candidate>();
         Candidate? busiest = null;
         var smallGain = 0;
         foreach (var domain in candidates)
@@ -64,6 +65,7 @@ internal sealed class ReliefStrategy : IStrategy
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: no host has room;");
                 continue;
             }
+            considered.Add(candidate);
             if (candidate.Plan.Gain < context.Policy.MinGain)
             {
                 smallGain++;
@@ -102,7 +104,7 @@ internal sealed class ReliefStrategy : IStrategy
             : "no single move brings it under the high watermark, so the busiest domain";
         return new Decision(kind, hostName, DecisionOutcome.Migrate, Reasons.Overloaded,
             $"{hostName} busy {Planner.F(busy)} > {Planner.F(high)}: {why}; {Planner.Describe(chosen.Plan)}{Strategy.SoftNote(chosen)}",
-            chosen.Plan, rejected);
+            chosen.Plan, rejected, Candidate.Considered(considered, chosen));
     }
 
     /// <summary>Among the moves that bring the host under the high watermark: the fewest soft rules broken, then the

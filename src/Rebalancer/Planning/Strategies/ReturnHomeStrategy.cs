@@ -71,7 +71,8 @@ internal sealed class ReturnHomeStrategy : IStrategy
                     var calmMax = home.CalmWindowMaxBusyRatio ?? 0;
                     return new Decision(kind, home.Name, DecisionOutcome.Migrate, Reasons.ReturnHome,
                         $"{home.Name} stayed under {Planner.F(context.Policy.LowWatermark)} (at most {calmMax.ToString("0.000", CultureInfo.InvariantCulture)}); " +
-                        $"{Planner.Describe(candidate.Plan)}{Strategy.SoftNote(candidate)}", candidate.Plan, rejected);
+                        $"{Planner.Describe(candidate.Plan)}{Strategy.SoftNote(candidate)}", candidate.Plan, rejected,
+                        Candidate.Considered([candidate], candidate));
                 }
             }
             notReady.Append(CultureInfo.InvariantCulture, $" {domain.Name}: {why};");
