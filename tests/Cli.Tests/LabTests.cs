@@ -23,7 +23,7 @@ public sealed class LabTests(LabPrometheus prometheus, ITestOutputHelper output)
         using var rebalancer = new LabRebalancer(prometheus, "manual");
         await using var cleanup = new Cleanup(rebalancer, prometheus.Lab);
         await rebalancer.ReadyAsync(TimeSpan.FromSeconds(60));
-        using var watch = new Tmux(rebalancer);
+        using var watch = new Tmux(rebalancer.Environment);
 
         Assert.True((await rebalancer.RunAsync("drain", "hv1")).ExitCode == 0);
 
@@ -152,44 +152,6 @@ public sealed class LabTests(LabPrometheus prometheus, ITestOutputHelper output)
             await Task.Delay(500);
         }
         throw new Xunit.Sdk.XunitException($"timed out after {timeout.TotalSeconds:0} s waiting for: {what}");
-    }
-
-    /// <summary>loadshift watch in a real terminal: a tmux session of its own (own server socket), 150 x 50.</summary>
-    private sealed class Tmux : IDisposable
-    {
-        private readonly string socket = $"loadshift-cli-test-{Environment.ProcessId}-{Guid.NewGuid():N}";
-
-        public Tmux(LabRebalancer rebalancer)
-        {
-            var result = Tool.Run("tmux",
-            [
-                "-L", socket, "new-session", "-d", "-s", "watch", "-x", "150", "-y", "50",
-                "-e", $"LOADSHIFT_URL={rebalancer.Url}", "-e", $"LOADSHIFT_TOKEN_FILE={rebalancer.TokenFile}", "-e", "TERM=xterm-256color",
-                "dotnet", Loadshift.Dll, "watch",
-            ]);
-            Assert.True(result.ExitCode == 0, result.ToString());
-        }
-
-        public string Screen() => Tool.Run("tmux", ["-L", socket, "capture-pane", "-p", "-t", "watch"]).Stdout;
-
-        /// <summary>Captures the screen every 200 ms until <paramref name="done"/> holds; that screen.</summary>
-        public async Task<string> WaitForAsync(Func<string, bool> done, TimeSpan timeout)
-        {
-            var clock = Stopwatch.StartNew();
-            var screen = "";
-            while (clock.Elapsed < timeout)
-            {
-                screen = Screen();
-                if (done(screen))
-                {
-                    return screen;
-                }
-                await Task.Delay(200);
-            }
-            throw new Xunit.Sdk.XunitException($"watch did not show it within {timeout.TotalSeconds:0} s; last screen:\n{screen}");
-        }
-
-        public void Dispose() => Tool.Run("tmux", ["-L", socket, "kill-server"]);
     }
 
     /// <summary>Whatever happened: hv1 out of maintenance, the Rebalancer stopped, every VM back on its home host

@@ -134,7 +134,8 @@ internal sealed class FakeRebalancer : IDisposable
     private readonly FakeHttpServer server;
     private readonly Channel<(string? Authorization, string Body)> deliveries = Channel.CreateUnbounded<(string?, string)>();
 
-    public FakeRebalancer() =>
+    /// <param name="metrics">What /metrics serves besides the journal's error counter (e.g. a pending recommendation).</param>
+    public FakeRebalancer(string metrics = "") =>
         server = new FakeHttpServer((request, body) =>
         {
             switch (request.HttpMethod, request.Url?.AbsolutePath)
@@ -143,13 +144,16 @@ internal sealed class FakeRebalancer : IDisposable
                     deliveries.Writer.TryWrite((request.Headers["Authorization"], body));
                     return (202, "");
                 case ("GET", "/metrics"):
-                    return (200, "# TYPE rebalancer_journal_errors_total counter\nrebalancer_journal_errors_total 0\n");
+                    return (200, "# TYPE rebalancer_journal_errors_total counter\nrebalancer_journal_errors_total 0\n" + metrics);
                 default:
                     return (404, "not found\n");
             }
         });
 
     public string Url => server.Url;
+
+    /// <summary>Webhook deliveries received and not read yet.</summary>
+    public int Pending => deliveries.Reader.Count;
 
     public async Task<(string? Authorization, string Body)> NextDeliveryAsync(TimeSpan timeout, Func<string> diagnostics)
     {

@@ -73,4 +73,56 @@ public sealed class PipelineTests
             Assert.Equal("hv1", alert.GetProperty("labels").GetProperty("host").GetString());
         }
     }
+
+    [Fact]
+    public async Task A_pending_recommendation_reaches_people_with_the_command_that_approves_it_and_not_the_rebalancer()
+    {
+        using var temp = new TempDirectory();
+        using var exporter = new FakeExporter(busy: 0.05);
+        // The Rebalancer's series while decision 42 waits for approval (policy.automation: partial).
+        using var rebalancer = new FakeRebalancer(
+            "# TYPE rebalancer_recommendation_pending gauge\n" +
+            "rebalancer_recommendation_pending{decision=\"42\",kind=\"return_home\",domain=\"vm2\",source=\"hv2\",target=\"hv1\"} 1\n");
+        var toPeople = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        using var people = new FakeHttpServer((request, body) =>
+        {
+            toPeople.Writer.TryWrite(body);
+            return (200, "");
+        });
+        var prometheusPort = Loopback.FreePort();
+        var alertmanagerPort = Loopback.FreePort();
+        File.WriteAllText(temp.Combine("targets.yml"), $"- targets: ['{exporter.Address}']\n  labels: {{host: hv1}}\n");
+        Tool.RunOk(Path.Combine(Repository.Prometheus, "render"),
+        [
+            temp.Combine("prometheus"), "--scrape-interval", "1s", "--evaluation-interval", "1s",
+            "--targets-file", temp.Combine("targets.yml"), "--rebalancer-url", rebalancer.Url,
+            "--alertmanager-url", $"http://127.0.0.1:{alertmanagerPort}", "--prometheus-url", $"http://127.0.0.1:{prometheusPort}",
+        ]);
+        using var alertmanager = new RenderedAlertmanager(temp, rebalancer.Url, "pipeline-token", alertmanagerPort, $"{people.Url}/alerts");
+        using var prometheus = new BackgroundProcess("prometheus",
+        [
+            $"--config.file={temp.Combine("prometheus", "prometheus.yml")}",
+            $"--storage.tsdb.path={temp.Combine("prometheus-data")}",
+            $"--web.listen-address=127.0.0.1:{prometheusPort}",
+        ], temp.Path);
+
+        using var cancellation = new CancellationTokenSource(DeliveryTimeout);
+        string body;
+        try
+        {
+            body = await toPeople.Reader.ReadAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"No notification to the operators within {DeliveryTimeout}.\n--- prometheus\n{prometheus.Output}\n--- alertmanager\n{alertmanager.Output}");
+        }
+
+        using var payload = JsonDocument.Parse(body);
+        Assert.Equal("operators", payload.RootElement.GetProperty("receiver").GetString());
+        var alert = Assert.Single(payload.RootElement.GetProperty("alerts").EnumerateArray());
+        Assert.Equal("RebalancerRecommendationPending", alert.GetProperty("labels").GetProperty("alertname").GetString());
+        Assert.Equal("42", alert.GetProperty("labels").GetProperty("decision").GetString());
+        Assert.Contains("Approve: loadshift approve 42", alert.GetProperty("annotations").GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, rebalancer.Pending);
+    }
 }

@@ -8,7 +8,8 @@ internal sealed class RenderedAlertmanager : IDisposable
 {
     private readonly BackgroundProcess process;
 
-    public RenderedAlertmanager(TempDirectory temp, string rebalancerUrl, string token, int? port = null)
+    /// <param name="operatorsUrl">The people's receiver (render --operators-url); the committed default when null.</param>
+    public RenderedAlertmanager(TempDirectory temp, string rebalancerUrl, string token, int? port = null, string? operatorsUrl = null)
     {
         Port = port ?? Loopback.FreePort();
         File.WriteAllText(temp.Combine("token"), token + "\n");
@@ -18,6 +19,7 @@ internal sealed class RenderedAlertmanager : IDisposable
             "--webhook-url", $"{rebalancerUrl}/api/v1/webhook",
             "--credentials-file", temp.Combine("token"),
             "--group-wait", "1s", "--group-interval", "1s", "--repeat-interval", "1h",
+            .. (operatorsUrl is null ? Array.Empty<string>() : ["--operators-url", operatorsUrl]),
         ]);
         process = new BackgroundProcess("prometheus-alertmanager",
         [

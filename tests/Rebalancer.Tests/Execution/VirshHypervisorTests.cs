@@ -53,6 +53,32 @@ public sealed class VirshHypervisorTests : IDisposable
         Assert.StartsWith(fake.Path + " -c qemu+tcp://10.0.0.1/system migrate --live", attempt.CommandLine, StringComparison.Ordinal);
     }
 
+    /// <summary>virsh 9.0's domjobinfo --rawstats during an outgoing migration: "Job type: N", a blank line, then
+    /// libvirt's typed parameters as "field: value" (virsh-domain.c, cmdDomjobinfo).</summary>
+    private const string JobInfoRunning = """
+        domjobinfo) printf 'Job type: 2\n\noperation: 7\ntime_elapsed: 1250\ndata_total: 139722752\ndata_processed: 52428800\ndata_remaining: 87293952\nmemory_total: 139722752\nmemory_bps: 41943040\n' ;;
+        """;
+
+    [Fact]
+    public async Task Job_progress_reads_domjobinfo_rawstats_on_the_host()
+    {
+        var virsh = Fake(JobInfoRunning);
+
+        var job = await virsh.GetJobProgressAsync(Hv1, "vm1", CancellationToken.None);
+
+        Assert.Equal(["-c", "qemu+tcp://10.0.0.1/system", "domjobinfo", "--rawstats", "--domain", "vm1"], Assert.Single(fake!.Calls));
+        Assert.Equal(new JobProgress(139_722_752, 87_293_952, 52_428_800), job);
+        Assert.Equal(0.375, job!.Ratio, 3);
+    }
+
+    [Fact]
+    public void No_job_and_a_job_without_data_figures_are_no_progress()
+    {
+        Assert.Null(VirshHypervisor.ParseJobInfo("Job type: 0\n\n"));
+        Assert.Null(VirshHypervisor.ParseJobInfo("Job type: 2\n\noperation: 7\ntime_elapsed: 12\n"));
+        Assert.Equal(new JobProgress(100, 40, 60), VirshHypervisor.ParseJobInfo("data_total=100\ndata_remaining=40\n"));
+    }
+
     [Fact]
     public async Task A_failed_migration_keeps_virshs_exit_code_and_stderr()
     {
