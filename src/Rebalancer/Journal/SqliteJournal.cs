@@ -515,6 +515,7 @@ public sealed class SqliteJournal : IDisposable
     {
         DecisionKind.Relief => "relief",
         DecisionKind.ReturnHome => "return_home",
+        DecisionKind.MemoryRelief => "memory_relief",
         _ => "drain",
     };
 

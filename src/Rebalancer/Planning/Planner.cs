@@ -15,6 +15,11 @@ public static class Planner
     internal static readonly IReadOnlyList<IDomainRule> ReliefDomainRules =
         [new Pinned(), new Gates.InMigration(), new SeenTwice(), new Gates.CoolingDown(), new MoveLimit(), new NoCpuFigure()];
 
+    /// <summary>What keeps a domain from being moved for a memory relief: relief's rules but the CPU figure (a domain's
+    /// memory is known without it).</summary>
+    internal static readonly IReadOnlyList<IDomainRule> MemoryReliefDomainRules =
+        [new Pinned(), new Gates.InMigration(), new SeenTwice(), new Gates.CoolingDown(), new MoveLimit()];
+
     /// <summary>What keeps a domain away from home: the per-domain move limit (the calm window is a target rule).</summary>
     internal static readonly IReadOnlyList<IDomainRule> HomeDomainRules = [new MoveLimit()];
 
@@ -30,7 +35,7 @@ public static class Planner
     /// <summary>What keeps a domain off a target of a drain.</summary>
     internal static readonly IReadOnlyList<ITargetRule> TargetRules =
         [new Unreachable(), new InMaintenance(), new NoMetrics(), new Gates.TargetInMigration(), new Gates.TargetSettling(),
-         .. PlacementHardRules, new Watermark(low: false), new MemoryFit(), .. SoftRules];
+         .. PlacementHardRules, new Watermark(low: false), new MemoryFit(), new MemoryWatermark(), .. SoftRules];
 
     /// <summary>What keeps a domain off a target of relief: a drain's rules, and no move undoes a recent one.</summary>
     internal static readonly IReadOnlyList<ITargetRule> ReliefTargetRules = [new UndoesMove(), .. TargetRules];
@@ -39,11 +44,12 @@ public static class Planner
     /// one, bounds the home host's predicted busy ratio: it is the mark the home host was calm under.</summary>
     internal static readonly IReadOnlyList<ITargetRule> HomeRules =
         [new Unreachable(), new InMaintenance(), new Gates.TargetInMigration(), new CalmWindow(),
-         .. PlacementHardRules, new Watermark(low: true), new MemoryFit(), .. SoftRules];
+         .. PlacementHardRules, new Watermark(low: true), new MemoryFit(), new MemoryWatermark(), .. SoftRules];
 
     private static readonly ReliefStrategy Relief = new();
     private static readonly ReturnHomeStrategy ReturnHome = new();
     private static readonly DrainStrategy Drain = new();
+    private static readonly MemoryReliefStrategy MemoryRelief = new();
 
     /// <summary>A host's HypervisorCpuHigh fires: see <see cref="ReliefStrategy"/>.</summary>
     public static Decision PlanRelief(PlanningInput input, string hostName) => Relief.Plan(new PlanningContext(input), hostName);
@@ -54,7 +60,11 @@ public static class Planner
     /// <summary>A host in maintenance: see <see cref="DrainStrategy"/>.</summary>
     public static Decision PlanDrain(PlanningInput input, string hostName) => Drain.Plan(new PlanningContext(input), hostName);
 
-    /// <summary>One pass: drains first (hosts in ordinal order), then relief for each firing host, then the return home;
+    /// <summary>A host's HypervisorMemoryHigh fires: see <see cref="MemoryReliefStrategy"/>.</summary>
+    public static Decision PlanMemoryRelief(PlanningInput input, string hostName) => MemoryRelief.Plan(new PlanningContext(input), hostName);
+
+    /// <summary>One pass: drains first (hosts in ordinal order), then relief for each firing host, memory relief for each
+    /// host whose memory alert fires, then the return home;
     /// returns the decisions to journal, in order. A move decided is in flight for the decisions after it (unless a dry
     /// run). The pass's gates: a host in a migration or within policy.settleTime of one gets a <c>settling</c> no-action
     /// (once per policy.decisionWindow) and nothing else; relief once per host per window (a settling wait does not
@@ -77,7 +87,7 @@ public static class Planner
             }
             // One relief per host per window, however often Alertmanager repeats itself (a wait to settle does not count:
             // the relief follows as soon as the host has settled).
-            if (kind == DecisionKind.Relief && Gates.WithinWindow(pass, kind, host!, exceptSettling: true))
+            if (kind is DecisionKind.Relief or DecisionKind.MemoryRelief && Gates.WithinWindow(pass, kind, host!, exceptSettling: true))
             {
                 return;
             }
@@ -88,7 +98,7 @@ public static class Planner
                 return;
             }
             // Drains and returns move one domain after another; a repeated no-action or dry-run answer is journaled once per window.
-            if (kind != DecisionKind.Relief && (decision.Outcome == DecisionOutcome.NoAction || pass.DryRun)
+            if (kind is DecisionKind.Drain or DecisionKind.ReturnHome && (decision.Outcome == DecisionOutcome.NoAction || pass.DryRun)
                 && Gates.WithinWindow(pass, kind, decision.Host, exceptSettling: false))
             {
                 return;
@@ -106,6 +116,10 @@ public static class Planner
         foreach (var host in pass.Firing)
         {
             Step(DecisionKind.Relief, host, i => PlanRelief(i, host));
+        }
+        foreach (var host in pass.MemoryFiring ?? [])
+        {
+            Step(DecisionKind.MemoryRelief, host, i => PlanMemoryRelief(i, host));
         }
         if (pass.ReturnHome)
         {
