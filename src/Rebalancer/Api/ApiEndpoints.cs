@@ -33,7 +33,8 @@ public sealed record StatusResponse(
     IReadOnlyList<HostStatus> Hosts,
     IReadOnlyList<AwayFromHome> DomainsAwayFromHome,
     IReadOnlyList<MigrationInFlight> MigrationsInFlight,
-    DecisionRecord? LastDecision);
+    DecisionRecord? LastDecision,
+    IReadOnlyList<RuleViolation>? RuleViolations = null);
 
 public sealed record PlanRequest(string? Host);
 
@@ -92,7 +93,8 @@ internal static class ApiEndpoints
             .ToList();
         var last = await s.Journal.GetLastDecisionAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new StatusResponse(Metrics.RebalancerMetrics.Version, s.Policy.Value.DryRun, snapshot.TakenAt,
-            snapshot.MetricsError, hosts, away, await s.Worker.InFlightAsync(cancellationToken).ConfigureAwait(false), last));
+            snapshot.MetricsError, hosts, away, await s.Worker.InFlightAsync(cancellationToken).ConfigureAwait(false), last,
+            s.Worker.LastViolations));
     }
 
     /// <summary>Newest first; pass the answer's <c>nextBefore</c> as <c>before</c> for the next page.</summary>

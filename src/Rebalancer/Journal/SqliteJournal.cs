@@ -516,6 +516,7 @@ public sealed class SqliteJournal : IDisposable
         DecisionKind.Relief => "relief",
         DecisionKind.ReturnHome => "return_home",
         DecisionKind.MemoryRelief => "memory_relief",
+        DecisionKind.RuleRepair => "rule_repair",
         _ => "drain",
     };
 

@@ -50,6 +50,7 @@ public static class Planner
     private static readonly ReturnHomeStrategy ReturnHome = new();
     private static readonly DrainStrategy Drain = new();
     private static readonly MemoryReliefStrategy MemoryRelief = new();
+    private static readonly RuleRepairStrategy RuleRepair = new();
 
     /// <summary>A host's HypervisorCpuHigh fires: see <see cref="ReliefStrategy"/>.</summary>
     public static Decision PlanRelief(PlanningInput input, string hostName) => Relief.Plan(new PlanningContext(input), hostName);
@@ -63,8 +64,61 @@ public static class Planner
     /// <summary>A host's HypervisorMemoryHigh fires: see <see cref="MemoryReliefStrategy"/>.</summary>
     public static Decision PlanMemoryRelief(PlanningInput input, string hostName) => MemoryRelief.Plan(new PlanningContext(input), hostName);
 
+    /// <summary>A hard rule found broken: see <see cref="RuleRepairStrategy"/>.</summary>
+    public static Decision PlanRuleRepair(PlanningInput input) =>
+        HasHardRules(input)
+            ? RuleRepair.Plan(new PlanningContext(input), null)
+            : Decision.NoAction(DecisionKind.RuleRepair, "", Reasons.NoViolation, "no hard rule is broken");
+
+    /// <summary>The inventory has a hard rule a placement can break (a step over 10,000 domains without one indexes
+    /// nothing for it).</summary>
+    private static bool HasHardRules(PlanningInput input) =>
+        input.Rules is { } rules && (rules.AntiAffinity.Any(g => g.Hard) || rules.DomainHost.Any(r => r.Must.Count + r.Never.Count > 0));
+
+    /// <summary>The hard placement rules the current placement breaks (libvirt's placement; a domain in a migration
+    /// counts where it runs): anti-affinity groups with two members on one host, domains off their <c>must</c> hosts
+    /// or on a <c>never</c> host. Ordered by rule, host and domain.</summary>
+    public static IReadOnlyList<RuleViolation> Violations(PlanningInput input) => HasHardRules(input) ? Violations(new PlanningContext(input)) : [];
+
+    internal static IReadOnlyList<RuleViolation> Violations(PlanningContext context)
+    {
+        var violations = new List<RuleViolation>();
+        var rules = context.Input.Rules ?? PlacementRules.None;
+        var hostOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var domain in context.Input.Domains)
+        {
+            hostOf[domain.Name] = domain.Host;
+        }
+        foreach (var group in rules.AntiAffinity.Where(g => g.Hard))
+        {
+            foreach (var together in group.Domains.Where(hostOf.ContainsKey).GroupBy(d => hostOf[d], StringComparer.Ordinal).Where(g => g.Count() > 1))
+            {
+                var members = together.Order(StringComparer.Ordinal).ToList();
+                violations.Add(new RuleViolation("anti_affinity", together.Key, members,
+                    $"{string.Join(" and ", members)} of anti-affinity group {group.Name} run on {together.Key}"));
+            }
+        }
+        foreach (var rule in rules.DomainHost)
+        {
+            if (!hostOf.TryGetValue(rule.Domain, out var on))
+            {
+                continue;
+            }
+            if (rule.Must.Count > 0 && !rule.Must.Contains(on))
+            {
+                violations.Add(new RuleViolation("must_run_on", on, [rule.Domain], $"{rule.Domain} runs on {on}, must run on {string.Join(", ", rule.Must)}"));
+            }
+            if (rule.Never.Contains(on))
+            {
+                violations.Add(new RuleViolation("never_on", on, [rule.Domain], $"{rule.Domain} runs on {on}, never on it by rule"));
+            }
+        }
+        return [.. violations.OrderBy(v => v.Rule, StringComparer.Ordinal).ThenBy(v => v.Host, StringComparer.Ordinal)
+            .ThenBy(v => v.Domains[0], StringComparer.Ordinal)];
+    }
+
     /// <summary>One pass: drains first (hosts in ordinal order), then relief for each firing host, memory relief for each
-    /// host whose memory alert fires, then the return home;
+    /// host whose memory alert fires, then a rule repair, then the return home;
     /// returns the decisions to journal, in order. A move decided is in flight for the decisions after it (unless a dry
     /// run). The pass's gates: a host in a migration or within policy.settleTime of one gets a <c>settling</c> no-action
     /// (once per policy.decisionWindow) and nothing else; relief once per host per window (a settling wait does not
@@ -92,13 +146,14 @@ public static class Planner
                 return;
             }
             var decision = plan(input);
-            // A return home is asked every pass: only moves are journaled, once the home host settled from the last one.
-            if (kind == DecisionKind.ReturnHome && (decision.Outcome == DecisionOutcome.NoAction || Gates.Settling(input, decision.Host) is not null))
+            // A return home and a rule repair are asked every pass: only moves are journaled, once the host settled from
+            // the last one (a broken rule is reported by the metric and the API, not by a decision each pass).
+            if (kind is DecisionKind.ReturnHome or DecisionKind.RuleRepair && (decision.Outcome == DecisionOutcome.NoAction || Gates.Settling(input, decision.Host) is not null))
             {
                 return;
             }
             // Drains and returns move one domain after another; a repeated no-action or dry-run answer is journaled once per window.
-            if (kind is DecisionKind.Drain or DecisionKind.ReturnHome && (decision.Outcome == DecisionOutcome.NoAction || pass.DryRun)
+            if (kind is DecisionKind.Drain or DecisionKind.ReturnHome or DecisionKind.RuleRepair && (decision.Outcome == DecisionOutcome.NoAction || pass.DryRun)
                 && Gates.WithinWindow(pass, kind, decision.Host, exceptSettling: false))
             {
                 return;
@@ -121,6 +176,7 @@ public static class Planner
         {
             Step(DecisionKind.MemoryRelief, host, i => PlanMemoryRelief(i, host));
         }
+        Step(DecisionKind.RuleRepair, null, PlanRuleRepair);
         if (pass.ReturnHome)
         {
             Step(DecisionKind.ReturnHome, null, PlanReturnHome);

@@ -137,7 +137,18 @@ public enum DecisionKind
 
     /// <summary>A host's HypervisorMemoryHigh fires: move a domain off it to bring its memory under the mark.</summary>
     MemoryRelief,
+
+    /// <summary>A hard placement rule is broken: the one move that repairs it.</summary>
+    RuleRepair,
 }
+
+/// <summary>A hard placement rule the current placement breaks.</summary>
+/// <param name="Rule">The rule's name as rejections carry it: <c>anti_affinity</c>, <c>must_run_on</c>, <c>never_on</c>.</param>
+/// <param name="Host">Where it is broken.</param>
+/// <param name="Domains">The domains that break it there (a move of any one of them repairs it, for anti-affinity all
+/// members on the host but one).</param>
+/// <param name="Detail">In words, e.g. "web1 and web2 of anti-affinity group web run on hv1".</param>
+public sealed record RuleViolation(string Rule, string Host, IReadOnlyList<string> Domains, string Detail);
 
 public enum DecisionOutcome
 {
@@ -224,13 +235,19 @@ public static class Reasons
     /// <summary>A memory relief's no-action: the host's memory share is not over the mark (or unknown).</summary>
     public const string MemoryNotHigh = "memory_not_high";
 
+    /// <summary>A rule repair's migrate reason: a hard placement rule is broken.</summary>
+    public const string RuleRepair = "rule_repair";
+
+    /// <summary>No hard placement rule is broken (a rule repair's no-action, never journaled).</summary>
+    public const string NoViolation = "no_violation";
+
     /// <summary>The reasons of a decision that migrates (outcome migrate, or dry_run under policy.dryRun).</summary>
-    public static IReadOnlyList<string> ForMigration { get; } = [Overloaded, ReturnHome, Drain, MemoryHigh];
+    public static IReadOnlyList<string> ForMigration { get; } = [Overloaded, ReturnHome, Drain, MemoryHigh, RuleRepair];
 
     /// <summary>The reasons of a no_action decision.</summary>
     public static IReadOnlyList<string> ForNoAction { get; } =
         [NotOverloaded, NoMetrics, HostUnreachable, UnknownHost, InFlightLimit, HostInMigration, NoMovableDomain, NoTarget,
-         NothingAway, HomeNotReady, DrainComplete, Settling, SmallGain, MemoryNotHigh];
+         NothingAway, HomeNotReady, DrainComplete, Settling, SmallGain, MemoryNotHigh, NoViolation];
 }
 
 /// <summary>The inventory's placement rules as the planner reads them (a copy, as <see cref="PlanningPolicy"/>).</summary>

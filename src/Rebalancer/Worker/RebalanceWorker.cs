@@ -87,6 +87,9 @@ public sealed class RebalanceWorker(
         await Task.WhenAll(pending.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
     }
 
+    /// <summary>The hard rules the placement broke at the last pass (GET /api/v1/status).</summary>
+    public IReadOnlyList<RuleViolation> LastViolations { get; private set; } = [];
+
     /// <summary>One look and at most one decision per host. Passes never overlap.</summary>
     public async Task RunPassAsync(CancellationToken cancellationToken)
     {
@@ -103,6 +106,17 @@ public sealed class RebalanceWorker(
                 metrics.DomainObserved(domain.Name);
             }
             gauges.Saw(snapshot, input);
+            var violations = Planner.Violations(input);
+            foreach (var rule in RebalancerMetrics.HardRuleNames)
+            {
+                metrics.RuleViolations.WithLabels(rule).Set(violations.Count(v => v.Rule == rule));
+            }
+            // Logged when first found, not every pass.
+            foreach (var violation in violations.Where(v => !LastViolations.Any(l => l.Detail == v.Detail)))
+            {
+                Log.RuleViolated(logger, violation.Rule, violation.Host, violation.Detail);
+            }
+            LastViolations = violations;
 
             var now = time.GetUtcNow();
             var lastDecisions = await journal.GetLastDecisionsAsync(now - policy.DecisionWindow, cancellationToken).ConfigureAwait(false);
@@ -167,6 +181,7 @@ public sealed class RebalanceWorker(
         decisions.AddRange((await FiringHostsAsync(cancellationToken).ConfigureAwait(false)).Select(h => Planner.PlanRelief(input, h)));
         decisions.AddRange((await FiringHostsAsync(policy.MemoryAlertName, cancellationToken).ConfigureAwait(false))
             .Select(h => Planner.PlanMemoryRelief(input, h)));
+        decisions.Add(Planner.PlanRuleRepair(input));
         decisions.Add(Planner.PlanReturnHome(input));
         return decisions;
     }

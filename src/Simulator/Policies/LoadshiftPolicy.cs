@@ -107,6 +107,7 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
             DecisionKind.Relief => MoveKind.Relief,
             DecisionKind.ReturnHome => MoveKind.ReturnHome,
             DecisionKind.MemoryRelief => MoveKind.MemoryRelief,
+            DecisionKind.RuleRepair => MoveKind.RuleRepair,
             _ => MoveKind.Drain,
         };
         cluster.StartMigration(DomainIndex(cluster, plan.Domain), HostIndex(cluster, plan.Target), kind,

@@ -11,6 +11,7 @@ public enum MoveKind
     Drain,
     Balance,
     MemoryRelief,
+    RuleRepair,
 }
 
 /// <summary>One migration in the simulated cluster.</summary>

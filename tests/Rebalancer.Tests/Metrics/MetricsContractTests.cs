@@ -38,6 +38,7 @@ public sealed class MetricsContractTests : IDisposable
             "# HELP rebalancer_migration_duration_seconds Wall time of virsh migrate --live, from start to verified placement.",
             "# HELP rebalancer_migrations_in_flight Live migrations running now.",
             "# HELP rebalancer_migrations_total Live migrations finished, by result (succeeded, failed, timed_out, interrupted: running on no host), as verified with libvirt afterwards.",
+            "# HELP rebalancer_rule_violations Hard placement rules the current placement breaks, by rule (anti_affinity, must_run_on, never_on), at the last pass.",
             "# HELP rebalancer_webhook_requests_total Requests to POST /api/v1/webhook by HTTP status code.",
             "# TYPE rebalancer_alerts_expired_total counter",
             "# TYPE rebalancer_build_info gauge",
@@ -51,6 +52,7 @@ public sealed class MetricsContractTests : IDisposable
             "# TYPE rebalancer_migration_duration_seconds histogram",
             "# TYPE rebalancer_migrations_in_flight gauge",
             "# TYPE rebalancer_migrations_total counter",
+            "# TYPE rebalancer_rule_violations gauge",
             "# TYPE rebalancer_webhook_requests_total counter",
         ], metadata);
     }

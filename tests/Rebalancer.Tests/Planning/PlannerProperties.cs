@@ -190,6 +190,7 @@ public sealed class PlannerProperties
                 yield return Planner.PlanMemoryRelief(input, host.Name);
             }
         }
+        yield return Planner.PlanRuleRepair(input);
         yield return Planner.PlanReturnHome(input);
     }
 
