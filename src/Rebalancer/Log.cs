@@ -79,6 +79,9 @@ internal static partial class Log
     [LoggerMessage(403, LogLevel.Information, "Domain {Domain} is named in the inventory's rules but runs on no host yet; its rules apply once it does")]
     public static partial void RuleDomainNotSeen(ILogger logger, string domain);
 
+    [LoggerMessage(404, LogLevel.Warning, "Hard rule {Rule} broken on {Host}: {Detail}")]
+    public static partial void RuleViolated(ILogger logger, string rule, string host, string detail);
+
     [LoggerMessage(500, LogLevel.Error, "Journal write failed; answering 503 so Alertmanager retries: {Message}")]
     public static partial void JournalWriteFailed(ILogger logger, string message);
 

@@ -148,7 +148,8 @@ public sealed class ClusterObserver(
             snapshot.Maintenance.Contains(h.Name),
             reachable.GetValueOrDefault(h.Name),
             settling?.Contains(h.Name) == true,
-            migrationEnds is not null && migrationEnds.TryGetValue(h.Name, out var ended) ? ended : null)).ToList();
+            migrationEnds is not null && migrationEnds.TryGetValue(h.Name, out var ended) ? ended : null,
+            Lookup(load?.HostMemoryTotal, h.Name) is double total ? (long)total : null)).ToList();
         var capacity = inventory.Hosts.ToDictionary(h => h.Name, h => h.CpuCapacity, StringComparer.Ordinal);
 
         // Shares reported anywhere, for domains that just moved: (host, share).

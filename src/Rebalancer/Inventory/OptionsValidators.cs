@@ -141,6 +141,7 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         }
         Ratio("highWatermark", o.HighWatermark);
         Ratio("lowWatermark", o.LowWatermark);
+        Ratio("memoryHighWatermark", o.MemoryHighWatermark);
         if (o.LowWatermark >= o.HighWatermark)
         {
             errors.Add($"policy.lowWatermark ({o.LowWatermark}) must be below policy.highWatermark ({o.HighWatermark})");
@@ -217,6 +218,10 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
             {
                 errors.Add($"policy.domainAutomation.{domain} must be one of {string.Join(", ", Automation.Levels)} (got '{level}')");
             }
+        }
+        if (string.IsNullOrWhiteSpace(o.MemoryAlertName) || o.MemoryAlertName == o.AlertName)
+        {
+            errors.Add($"policy.memoryAlertName is required and must differ from policy.alertName (got '{o.MemoryAlertName}')");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -41,6 +41,14 @@ public sealed class PolicyOptions
     /// the guest's dirty rate into its predicted cost. 1 GB/s is a 10 Gbit/s link.</summary>
     public double MigrationBytesPerSecond { get; set; } = 1e9;
 
+    /// <summary>No move takes a host's memory share (of its own memory: used over MemTotal as the Exporter measures it,
+    /// else the domains' maximum memory over hosts[].memoryBytes) over this; above it, HypervisorMemoryHigh asks for a
+    /// memory relief.</summary>
+    public double MemoryHighWatermark { get; set; } = 0.90;
+
+    /// <summary>The alert that triggers a memory relief; it must also carry <c>action="rebalance"</c>.</summary>
+    public string MemoryAlertName { get; set; } = "HypervisorMemoryHigh";
+
     /// <summary>After a migration touched a host, its busy ratio (a 1m rate) needs this long to show the new load;
     /// no further relief is planned for it before.</summary>
     public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(90);

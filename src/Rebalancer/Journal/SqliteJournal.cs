@@ -680,6 +680,8 @@ public sealed class SqliteJournal : IDisposable
     {
         DecisionKind.Relief => "relief",
         DecisionKind.ReturnHome => "return_home",
+        DecisionKind.MemoryRelief => "memory_relief",
+        DecisionKind.RuleRepair => "rule_repair",
         _ => "drain",
     };
 

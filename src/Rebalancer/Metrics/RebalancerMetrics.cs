@@ -54,6 +54,8 @@ public sealed class RebalancerMetrics
             "Firing alerts treated as resolved because Alertmanager had not re-sent them within policy.alertExpiry (their resolved notification was lost).");
         HostMaintenance = factory.CreateGauge("rebalancer_host_maintenance",
             "1 when the host is in maintenance (drained, or flagged in the inventory), else 0.", "host");
+        RuleViolations = factory.CreateGauge("rebalancer_rule_violations",
+            "Hard placement rules the current placement breaks, by rule (anti_affinity, must_run_on, never_on), at the last pass.", "rule");
         HostReachable = factory.CreateGauge("rebalancer_host_reachable", "1 when libvirt on the host answered at the last check, else 0.", "host");
         LastMigrationTimestamp = factory.CreateGauge("rebalancer_last_migration_timestamp_seconds",
             "Unix time the last live migration ended (for dashboard annotations).");
@@ -69,6 +71,10 @@ public sealed class RebalancerMetrics
             "decision", "kind", "domain", "source", "target");
 
         BuildInfo.WithLabels(Version).Set(1);
+        foreach (var rule in HardRuleNames)
+        {
+            RuleViolations.WithLabels(rule).Set(0);
+        }
         foreach (var result in new[] { MigrationResults.Succeeded, MigrationResults.Failed, MigrationResults.TimedOut, MigrationResults.Interrupted })
         {
             Migrations.WithLabels(result).Publish();
@@ -131,6 +137,11 @@ public sealed class RebalancerMetrics
     public Gauge HostMaintenance { get; }
 
     public Gauge HostReachable { get; }
+
+    public Gauge RuleViolations { get; }
+
+    /// <summary>The rules <see cref="RuleViolations"/> counts, each published at 0.</summary>
+    public static IReadOnlyList<string> HardRuleNames { get; } = ["anti_affinity", "must_run_on", "never_on"];
 
     public Gauge LastMigrationTimestamp { get; }
 

@@ -119,6 +119,26 @@ internal sealed class PlanningContext
     public static double BusyAfter(DomainView domain, HostView source, HostView target) =>
         (target.BusyRatio ?? 0) + (domain.CpuShare * source.CpuCapacity / target.CpuCapacity);
 
+    /// <summary>The host's memory share of its own memory: used (MemTotal − MemAvailable) over MemTotal as the Exporter
+    /// measures it; else the domains' maximum memory over the inventory's memoryBytes; null when neither is known.</summary>
+    public double? MemoryShare(HostView host) => Share(host, null, 0);
+
+    /// <summary>The host's memory share with <paramref name="domain"/> added (measured: its current memory) or taken
+    /// away (<paramref name="sign"/> −1), as <see cref="MemoryShare"/> counts it; null when unknown.</summary>
+    public double? MemoryShareWith(HostView host, DomainView domain, int sign = 1) => Share(host, domain, sign);
+
+    /// <summary>Bytes over bytes, the domain's added before dividing: 9.5 GiB − 0.5 GiB of 10 is 0.90 exactly.</summary>
+    private double? Share(HostView host, DomainView? domain, int sign)
+    {
+        if (host.MemoryTotalBytes is long total && total > 0 && host.MemoryAvailableBytes is long available)
+        {
+            return Math.Max(0, (double)(total - available + (sign * (domain is null ? 0 : domain.CopyBytes ?? domain.MemoryBytes))) / total);
+        }
+        return host.MemoryBytes > 0
+            ? Math.Max(0, (double)(committedMemory.GetValueOrDefault(host.Name) + (sign * (domain?.MemoryBytes ?? 0))) / host.MemoryBytes)
+            : null;
+    }
+
     public bool MemoryFits(HostView target, DomainView domain)
     {
         if (target.MemoryAvailableBytes is long available && domain.MemoryBytes > available)
@@ -175,7 +195,14 @@ internal sealed class PlanningContext
         var soft = weight.SoftBroken is { } broken
             ? broken.ConvertAll(rule => $"{rule.Name}: {rule.Reason(this, domain, target, weight.BusyAfter)}")
             : [];
-        return new Candidate(PlanMove(domain, source, target, Policy), soft);
+        var plan = PlanMove(domain, source, target, Policy) with
+        {
+            SourceMemoryBefore = MemoryShare(source),
+            SourceMemoryAfter = MemoryShareWith(source, domain, -1),
+            TargetMemoryBefore = MemoryShare(target),
+            TargetMemoryAfter = MemoryShareWith(target, domain),
+        };
+        return new Candidate(plan, soft);
     }
 
     /// <summary>Adds a rejection unless the decision holds <see cref="MaxRejections"/> already; the reason's text is

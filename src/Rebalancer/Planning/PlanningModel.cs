@@ -10,6 +10,9 @@ namespace Loadshift.Rebalancer.Planning;
 /// <param name="Reachable">libvirt answered on this host in this snapshot.</param>
 /// <param name="Settling">A domain arrived on this host less than policy.settleTime ago: its busy ratio (a 1m rate)
 /// does not show it yet, so it takes no other domain until it does.</param>
+/// <param name="MemoryTotalBytes">hypervisor_memory_total_bytes (MemTotal); with <paramref name="MemoryAvailableBytes"/>
+/// it gives the host's memory share as measured; null when unknown (then the inventory's memoryBytes and the domains'
+/// maximum memory are taken).</param>
 /// <param name="LastMigrationEndedAt">When the last migration from or to this host ended, if within policy.settleTime
 /// (the pass's settling gate, <see cref="Gates.Settling"/>); null otherwise.</param>
 public sealed record HostView(
@@ -22,7 +25,8 @@ public sealed record HostView(
     bool Maintenance,
     bool Reachable,
     bool Settling = false,
-    DateTimeOffset? LastMigrationEndedAt = null);
+    DateTimeOffset? LastMigrationEndedAt = null,
+    long? MemoryTotalBytes = null);
 
 /// <summary>A running domain (libvirt's word for a VM).</summary>
 /// <param name="Host">Where libvirt reports it running now.</param>
@@ -65,6 +69,7 @@ public sealed record LastDecision(DateTimeOffset At, DateTimeOffset? NotSettling
 /// <param name="Firing">Hosts whose alert fires, in the order the alerts came.</param>
 /// <param name="LastDecisions">The journal's last decision per kind and host, at least those within policy.decisionWindow.</param>
 /// <param name="DryRun">policy.dryRun: a move decided is not in flight for the decisions after it.</param>
+/// <param name="MemoryFiring">Hosts whose memory alert (policy.memoryAlertName) fires, in the order the alerts came.</param>
 /// <param name="ReturnHome">Whether to plan a return home; the simulator leaves it out when it knows the answer is no
 /// action (which is never journaled).</param>
 public sealed record PassInput(
@@ -73,7 +78,8 @@ public sealed record PassInput(
     IReadOnlyList<string> Firing,
     IReadOnlyDictionary<(DecisionKind Kind, string Host), LastDecision> LastDecisions,
     bool DryRun = false,
-    bool ReturnHome = true);
+    bool ReturnHome = true,
+    IReadOnlyList<string>? MemoryFiring = null);
 
 public sealed record PlanningInput(
     IReadOnlyList<HostView> Hosts,
@@ -98,7 +104,8 @@ public sealed record PlanningPolicy(
     TimeSpan? DecisionWindow = null,
     TimeSpan? SettleTime = null,
     double MinGain = 0.05,
-    double MigrationBytesPerSecond = 1e9)
+    double MigrationBytesPerSecond = 1e9,
+    double MemoryHighWatermark = 0.90)
 {
     public TimeSpan DecisionWindowOrDefault => DecisionWindow ?? TimeSpan.FromMinutes(1);
 
@@ -115,7 +122,8 @@ public sealed record PlanningPolicy(
 
     public static PlanningPolicy From(Inventory.PolicyOptions o) =>
         new(o.HighWatermark, o.LowWatermark, o.Cooldown, o.CooldownBackoff, o.MaxCooldown, o.MaxMigrationsInFlight,
-            o.MaxMovesPerDomain, o.MaxMovesWindow, o.DecisionWindow, o.SettleTime, o.MinGain, o.MigrationBytesPerSecond);
+            o.MaxMovesPerDomain, o.MaxMovesWindow, o.DecisionWindow, o.SettleTime, o.MinGain, o.MigrationBytesPerSecond,
+            o.MemoryHighWatermark);
 }
 
 public enum DecisionKind
@@ -128,7 +136,21 @@ public enum DecisionKind
 
     /// <summary>A host in maintenance: move everything off it.</summary>
     Drain,
+
+    /// <summary>A host's HypervisorMemoryHigh fires: move a domain off it to bring its memory under the mark.</summary>
+    MemoryRelief,
+
+    /// <summary>A hard placement rule is broken: the one move that repairs it.</summary>
+    RuleRepair,
 }
+
+/// <summary>A hard placement rule the current placement breaks.</summary>
+/// <param name="Rule">The rule's name as rejections carry it: <c>anti_affinity</c>, <c>must_run_on</c>, <c>never_on</c>.</param>
+/// <param name="Host">Where it is broken.</param>
+/// <param name="Domains">The domains that break it there (a move of any one of them repairs it, for anti-affinity all
+/// members on the host but one).</param>
+/// <param name="Detail">In words, e.g. "web1 and web2 of anti-affinity group web run on hv1".</param>
+public sealed record RuleViolation(string Rule, string Host, IReadOnlyList<string> Domains, string Detail);
 
 public enum DecisionOutcome
 {
@@ -143,6 +165,8 @@ public enum DecisionOutcome
 /// <param name="CostBytes">The predicted cost: the bytes the live migration copies (its memory, and what the guest dirties
 /// again during the copy, where the input has a dirty rate).</param>
 /// <param name="CostSeconds">The same at policy.migrationBytesPerSecond.</param>
+/// <param name="SourceMemoryBefore">The source's memory share (of its own memory) before the move, and so on; null
+/// when the input has no memory figure for the host. For a memory relief <paramref name="Gain"/> is in memory shares.</param>
 public sealed record MigrationPlan(
     string Domain,
     string Source,
@@ -155,7 +179,11 @@ public sealed record MigrationPlan(
     double TargetBusyAfter,
     double Gain = 0,
     long CostBytes = 0,
-    double CostSeconds = 0);
+    double CostSeconds = 0,
+    double? SourceMemoryBefore = null,
+    double? SourceMemoryAfter = null,
+    double? TargetMemoryBefore = null,
+    double? TargetMemoryAfter = null);
 
 /// <summary>The planner's answer: one migration with its reasons, or no action with the reason.</summary>
 /// <param name="Host">The host the decision is about: the overloaded one, the drained one, or the home host.</param>
@@ -211,13 +239,25 @@ public static class Reasons
     /// <summary>Every move that would relieve the host gains less than policy.minGain.</summary>
     public const string SmallGain = "small_gain";
 
+    /// <summary>A memory relief's migrate reason: the host's memory share is over policy.memoryHighWatermark.</summary>
+    public const string MemoryHigh = "memory_high";
+
+    /// <summary>A memory relief's no-action: the host's memory share is not over the mark (or unknown).</summary>
+    public const string MemoryNotHigh = "memory_not_high";
+
+    /// <summary>A rule repair's migrate reason: a hard placement rule is broken.</summary>
+    public const string RuleRepair = "rule_repair";
+
+    /// <summary>No hard placement rule is broken (a rule repair's no-action, never journaled).</summary>
+    public const string NoViolation = "no_violation";
+
     /// <summary>The reasons of a decision that migrates (outcome migrate, or dry_run under policy.dryRun).</summary>
-    public static IReadOnlyList<string> ForMigration { get; } = [Overloaded, ReturnHome, Drain];
+    public static IReadOnlyList<string> ForMigration { get; } = [Overloaded, ReturnHome, Drain, MemoryHigh, RuleRepair];
 
     /// <summary>The reasons of a no_action decision.</summary>
     public static IReadOnlyList<string> ForNoAction { get; } =
         [NotOverloaded, NoMetrics, HostUnreachable, UnknownHost, InFlightLimit, HostInMigration, NoMovableDomain, NoTarget,
-         NothingAway, HomeNotReady, DrainComplete, Settling, SmallGain];
+         NothingAway, HomeNotReady, DrainComplete, Settling, SmallGain, MemoryNotHigh, NoViolation];
 }
 
 /// <summary>The inventory's placement rules as the planner reads them (a copy, as <see cref="PlanningPolicy"/>).</summary>

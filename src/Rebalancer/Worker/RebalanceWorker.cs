@@ -88,6 +88,9 @@ public sealed partial class RebalanceWorker(
         await Task.WhenAll(pending.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
     }
 
+    /// <summary>The hard rules the placement broke at the last pass (GET /api/v1/status).</summary>
+    public IReadOnlyList<RuleViolation> LastViolations { get; private set; } = [];
+
     /// <summary>One look and at most one decision per host. Passes never overlap.</summary>
     public async Task RunPassAsync(CancellationToken cancellationToken)
     {
@@ -108,11 +111,24 @@ public sealed partial class RebalanceWorker(
                 metrics.DomainObserved(domain.Name);
             }
             gauges.Saw(snapshot, input);
+            var violations = Planner.Violations(input);
+            foreach (var rule in RebalancerMetrics.HardRuleNames)
+            {
+                metrics.RuleViolations.WithLabels(rule).Set(violations.Count(v => v.Rule == rule));
+            }
+            // Logged when first found, not every pass.
+            foreach (var violation in violations.Where(v => !LastViolations.Any(l => l.Detail == v.Detail)))
+            {
+                Log.RuleViolated(logger, violation.Rule, violation.Host, violation.Detail);
+            }
+            LastViolations = violations;
 
             var now = time.GetUtcNow();
             var lastDecisions = await journal.GetLastDecisionsAsync(now - policy.DecisionWindow, cancellationToken).ConfigureAwait(false);
             var firing = await FiringHostsAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var decision in Planner.PlanPass(new PassInput(input, snapshot.Maintenance, firing, lastDecisions, policy.DryRun)))
+            var memoryFiring = await FiringHostsAsync(policy.MemoryAlertName, cancellationToken).ConfigureAwait(false);
+            var pass = new PassInput(input, snapshot.Maintenance, firing, lastDecisions, policy.DryRun, MemoryFiring: memoryFiring);
+            foreach (var decision in Planner.PlanPass(pass))
             {
                 await ActAsync(decision, snapshot, input, cancellationToken).ConfigureAwait(false);
             }
@@ -168,15 +184,21 @@ public sealed partial class RebalanceWorker(
         }
         var decisions = snapshot.Maintenance.Order(StringComparer.Ordinal).Select(h => Planner.PlanDrain(input, h)).ToList();
         decisions.AddRange((await FiringHostsAsync(cancellationToken).ConfigureAwait(false)).Select(h => Planner.PlanRelief(input, h)));
+        decisions.AddRange((await FiringHostsAsync(policy.MemoryAlertName, cancellationToken).ConfigureAwait(false))
+            .Select(h => Planner.PlanMemoryRelief(input, h)));
+        decisions.Add(Planner.PlanRuleRepair(input));
         decisions.Add(Planner.PlanReturnHome(input));
         return decisions;
     }
 
     /// <summary>Hosts whose HypervisorCpuHigh (action="rebalance") fires according to the journal, re-sent by
     /// Alertmanager within policy.alertExpiry.</summary>
-    public async Task<IReadOnlyList<string>> FiringHostsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> FiringHostsAsync(CancellationToken cancellationToken) => FiringHostsAsync(policy.AlertName, cancellationToken);
+
+    /// <summary>Hosts whose <paramref name="alertName"/> (action="rebalance") fires according to the journal.</summary>
+    public async Task<IReadOnlyList<string>> FiringHostsAsync(string alertName, CancellationToken cancellationToken)
     {
-        var alerts = await journal.GetFiringAlertsAsync(policy.AlertName, ExpiryCutoff(), cancellationToken).ConfigureAwait(false);
+        var alerts = await journal.GetFiringAlertsAsync(alertName, ExpiryCutoff(), cancellationToken).ConfigureAwait(false);
         return [.. alerts
             .Where(a => WebhookEndpoints.IsRelevant(a.AlertName, a.Action, a.Host, policy, inventory))
             .Select(a => a.Host!)

@@ -39,8 +39,11 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
         // The firing alerts in the order they fired (the journal's order of receipts).
         var firing = Enumerable.Range(0, cluster.HostCount).Where(cluster.Firing).OrderBy(h => cluster.FiringSince[h]).ThenBy(h => h)
             .Select(h => cluster.Hosts[h].Name).ToList();
+        // HypervisorMemoryHigh without its `for`: the simulated memory does not change but by migrations.
+        var memoryFiring = Enumerable.Range(0, cluster.HostCount).Where(h => cluster.MemoryShare(h) > options.MemoryHighWatermark)
+            .Select(h => cluster.Hosts[h].Name).ToList();
         var returnHome = MayReturn(cluster);
-        if (maintenance.Count == 0 && firing.Count == 0 && !returnHome)
+        if (maintenance.Count == 0 && firing.Count == 0 && memoryFiring.Count == 0 && !returnHome)
         {
             return;
         }
@@ -49,7 +52,7 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
         {
             ReturnCalls++;
         }
-        foreach (var decision in Planner.PlanPass(new PassInput(input, maintenance, firing, lastDecisions, options.DryRun, returnHome)))
+        foreach (var decision in Planner.PlanPass(new PassInput(input, maintenance, firing, lastDecisions, options.DryRun, returnHome, memoryFiring)))
         {
             if (decision.Kind == DecisionKind.Relief && decision.Reason != Reasons.Settling)
             {
@@ -103,6 +106,8 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
         {
             DecisionKind.Relief => MoveKind.Relief,
             DecisionKind.ReturnHome => MoveKind.ReturnHome,
+            DecisionKind.MemoryRelief => MoveKind.MemoryRelief,
+            DecisionKind.RuleRepair => MoveKind.RuleRepair,
             _ => MoveKind.Drain,
         };
         cluster.StartMigration(DomainIndex(cluster, plan.Domain), HostIndex(cluster, plan.Target), kind,

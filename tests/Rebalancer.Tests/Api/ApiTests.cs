@@ -66,6 +66,28 @@ public sealed class ApiTests : IDisposable
     }
 
     [Fact]
+    public async Task HypervisorMemoryHigh_through_the_webhook_gets_a_memory_relief()
+    {
+        // hv1 uses 0.95 of its memory (CPU 0.40: no CPU relief); each domain holds 1 GiB of 8: moving one leaves 0.825.
+        factory.Metrics.Set(
+            new() { ["hv1"] = 0.40, ["hv2"] = 0.04, ["hv3"] = 0.05 },
+            new() { [("hv1", "vm1")] = 0.1, [("hv1", "vm2")] = 0.08, [("hv1", "vm3")] = 0.1 },
+            domainMemory: 1L << 30, memoryUsed: new() { ["hv1"] = 0.95, ["hv2"] = 0.10, ["hv3"] = 0.10 });
+        using var client = factory.CreateAuthorizedClient();
+        var payload = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "firing-hv1.json"))
+            .Replace("HypervisorCpuHigh", "HypervisorMemoryHigh", StringComparison.Ordinal);
+        (await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), new StringContent(payload, Encoding.UTF8, "application/json"))).Dispose();
+
+        await Eventually.TrueAsync(() => Task.FromResult(factory.Hypervisor.Migrations.Count == 1), "the memory relief");
+        Assert.Equal(("vm2", "hv1", "hv2"), factory.Hypervisor.Migrations.Single());
+        var decision = (await WebhookContractTests.JournalAsync(client, "decisions")).GetProperty("items")[0];
+        Assert.Equal(("memory_relief", "memory_high"), (decision.GetProperty("kind").GetString(), decision.GetProperty("reason").GetString()));
+        Assert.StartsWith("hv1 memory 0.95 > 0.90", decision.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var status = await client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/status", UriKind.Relative));
+        Assert.Equal(0, status.GetProperty("ruleViolations").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Plan_is_a_dry_run_that_journals_nothing()
     {
         using var client = factory.CreateAuthorizedClient();

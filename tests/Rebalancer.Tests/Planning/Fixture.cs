@@ -20,9 +20,9 @@ internal sealed class Fixture
     public PlanningPolicy Policy { get; set; } = new(Cooldown: TimeSpan.FromMinutes(5), MaxCooldown: TimeSpan.FromHours(1));
 
     public Fixture Host(string name, double busy, double cpus = 2, long memory = 8L << 30, long? available = null,
-        double? calmMax = null, bool maintenance = false, bool reachable = true, bool settling = false)
+        double? calmMax = null, bool maintenance = false, bool reachable = true, bool settling = false, long? total = null)
     {
-        hosts.Add(new HostView(name, cpus, memory, busy, calmMax ?? busy, available, maintenance, reachable, settling));
+        hosts.Add(new HostView(name, cpus, memory, busy, calmMax ?? busy, available, maintenance, reachable, settling, MemoryTotalBytes: total));
         return this;
     }
 

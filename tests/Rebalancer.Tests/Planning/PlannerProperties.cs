@@ -22,7 +22,7 @@ public sealed class PlannerProperties
             Gen.Select(Gen.Int[0, 13], Gen.Int[0, hostCount - 1].Array[0, 2], Gen.Int[0, hostCount - 1].Array[0, 2], Gen.Int[0, hostCount - 1].Array[0, 2]).Array[0, 4],
             (hosts, domains, anti, affinity, domainHost) =>
             {
-                var hostViews = hosts.Select((h, i) => new HostView($"hv{i}", h.Item2, 8 * Gib, h.Item1,
+                var hostViews = hosts.Select((h, i) => new HostView($"hv{i}", h.Item2, 16 * Gib, h.Item1,
                     CalmWindowMaxBusyRatio: Math.Max(h.Item1, h.Item4 * 0.6), null, Maintenance: h.Item3 == 0, Reachable: true)).ToList();
                 var domainViews = domains.Select((d, i) => new DomainView($"d{i}", $"hv{d.Item1}", d.Item2, d.Item4 * Gib,
                     $"hv{d.Item3}", Pinned: d.Item5 == 0)).ToList();
@@ -37,21 +37,27 @@ public sealed class PlannerProperties
     [Fact]
     public void Relief_drain_and_return_home_break_no_hard_rule_and_predict_as_recomputed()
     {
-        var moves = 0;
+        var moves = new Dictionary<DecisionKind, int>();
         Inputs.Sample(input =>
         {
             foreach (var decision in Decisions(input))
             {
                 if (decision.Migration is { } move)
                 {
-                    moves++;
+                    lock (moves)
+                    {
+                        moves[decision.Kind] = moves.GetValueOrDefault(decision.Kind) + 1;
+                    }
                     Check(input, decision.Kind, move);
                 }
             }
         }, iter: 3000);
 
-        // The generator must reach moves, or the property says nothing.
-        Assert.True(moves > 500, $"only {moves} moves in 3000 clusters");
+        // The generator must reach moves of every kind, or the property says nothing.
+        foreach (var kind in Enum.GetValues<DecisionKind>())
+        {
+            Assert.True(moves.GetValueOrDefault(kind) > 50, $"only {moves.GetValueOrDefault(kind)} moves of kind {kind} in 3000 clusters");
+        }
     }
 
     /// <summary>The same clusters where each domain last moved 0-40 minutes ago, 0-4 times within the back-off window.</summary>
@@ -179,7 +185,12 @@ public sealed class PlannerProperties
         foreach (var host in input.Hosts)
         {
             yield return host.Maintenance ? Planner.PlanDrain(input, host.Name) : Planner.PlanRelief(input, host.Name);
+            if (!host.Maintenance)
+            {
+                yield return Planner.PlanMemoryRelief(input, host.Name);
+            }
         }
+        yield return Planner.PlanRuleRepair(input);
         yield return Planner.PlanReturnHome(input);
     }
 
@@ -218,14 +229,29 @@ public sealed class PlannerProperties
         Assert.Equal(source.BusyRatio!.Value, move.SourceBusyBefore, 9);
         Assert.Equal(Math.Max(0, source.BusyRatio.Value - domain.CpuShare), move.SourceBusyAfter, 9);
         Assert.Equal(domain.CpuShare, move.DomainShare, 9);
-        Assert.Equal(Math.Max(source.BusyRatio.Value, target.BusyRatio.Value) - Math.Max(move.SourceBusyAfter, targetAfter), move.Gain, 9);
+        var committed = input.Domains.Where(d => d.Host == target.Name).Sum(d => d.MemoryBytes);
+        if (kind == DecisionKind.MemoryRelief)
+        {
+            var sourceShare = (double)input.Domains.Where(d => d.Host == source.Name).Sum(d => d.MemoryBytes) / source.MemoryBytes;
+            var targetShare = (double)committed / target.MemoryBytes;
+            var gain = Math.Max(sourceShare, targetShare)
+                - Math.Max(sourceShare - ((double)domain.MemoryBytes / source.MemoryBytes), targetShare + ((double)domain.MemoryBytes / target.MemoryBytes));
+            Assert.True(sourceShare > input.Policy.MemoryHighWatermark, $"memory relief of {source.Name} at {sourceShare}");
+            Assert.Equal(gain, move.Gain, 9);
+            Assert.True(move.Gain >= input.Policy.MinGain, $"memory relief gains {move.Gain}, under {input.Policy.MinGain}");
+        }
+        else
+        {
+            Assert.Equal(Math.Max(source.BusyRatio.Value, target.BusyRatio.Value) - Math.Max(move.SourceBusyAfter, targetAfter), move.Gain, 9);
+        }
         if (kind == DecisionKind.Relief)
         {
             Assert.True(move.Gain >= input.Policy.MinGain, $"relief gains {move.Gain}, under {input.Policy.MinGain}");
         }
         Assert.Equal(domain.MemoryBytes, move.CostBytes);
         Assert.Equal(domain.MemoryBytes / 1e9, move.CostSeconds, 9);
-        var committed = input.Domains.Where(d => d.Host == target.Name).Sum(d => d.MemoryBytes);
         Assert.True(committed + domain.MemoryBytes <= target.MemoryBytes, $"{domain.Name} does not fit on {target.Name}");
+        Assert.True((double)(committed + domain.MemoryBytes) / target.MemoryBytes < input.Policy.MemoryHighWatermark,
+            $"{target.Name}'s memory would reach {(double)(committed + domain.MemoryBytes) / target.MemoryBytes}");
     }
 }

@@ -82,7 +82,7 @@ internal sealed class ReliefStrategy : IStrategy
                 busiest = candidate;
             }
         }
-        var chosen = Cheapest(relieving) ?? busiest;
+        var chosen = Strategy.Cheapest(relieving) ?? busiest;
         if (chosen is null)
         {
             if (context.Input.Hosts.Where(h => h.Settling && h.Name != hostName).Select(h => h.Name).ToList() is { Count: > 0 } settling)
@@ -107,37 +107,11 @@ internal sealed class ReliefStrategy : IStrategy
             chosen.Plan, rejected, Candidate.Considered(considered, chosen));
     }
 
-    /// <summary>Among the moves that bring the host under the high watermark: the fewest soft rules broken, then the
-    /// cheapest (costs within <see cref="CostTieTolerance"/> of the cheapest are a tie), then the lightest domain.</summary>
-    private static Candidate? Cheapest(List<Candidate> relieving)
-    {
-        if (relieving.Count == 0)
-        {
-            return null;
-        }
-        var penalty = relieving.Min(c => c.Penalty);
-        var cost = relieving.Where(c => c.Penalty == penalty).Min(c => c.Plan.CostBytes);
-        Candidate? chosen = null;
-        foreach (var candidate in relieving)
-        {
-            if (candidate.Penalty == penalty && candidate.Plan.CostBytes <= cost * (1 + CostTieTolerance)
-                && (chosen is null || Lighter(candidate.Plan, chosen.Plan)))
-            {
-                chosen = candidate;
-            }
-        }
-        return chosen;
-    }
-
-    /// <summary>Costs this close are a tie: a guest's current memory moves by a few pages between two looks, and the
-    /// choice should then follow the load moved, not the noise.</summary>
-    internal const double CostTieTolerance = 0.05;
-
     /// <summary>Fewer soft rules broken first; then the heavier domain (by name on a tie: the lighter of equals is the
     /// later name).</summary>
     private static bool Busier(Candidate a, Candidate b) =>
         a.Penalty != b.Penalty ? a.Penalty < b.Penalty : Lighter(b.Plan, a.Plan);
 
-    private static bool Lighter(MigrationPlan a, MigrationPlan b) =>
+    internal static bool Lighter(MigrationPlan a, MigrationPlan b) =>
         a.DomainShare < b.DomainShare || (a.DomainShare == b.DomainShare && string.CompareOrdinal(a.Domain, b.Domain) < 0);
 }
