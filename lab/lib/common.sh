@@ -177,6 +177,18 @@ require_lab() {
     lab_routed || die "the lab is not up: $STATE_JSON is there, but its addresses do not go to its bridge $(jq -r '.bridge' "$STATE_JSON") (a reboot?): run lab/down, then lab/up"
 }
 
+# A fixed MAC for a bridge that carries an address (02:00 and the address's four bytes: locally administered, never
+# a VM's 52:54:00:... nor a tap's fe:54:00:...). Left alone, a Linux bridge takes the lowest MAC among its ports; a
+# host's br0 then takes a VM's tap MAC whenever its veth happens to draw a random MAC above fe:54, changes it as VMs
+# come and go, and during a live migration the target's tap holds the same MAC as a local port: the target's replies
+# to the source host stay inside the target, and QEMU's migration connection times out (seen in CI).
+bridge_mac() {
+    local IFS=.
+    # shellcheck disable=SC2086 # split the dotted address into its four bytes
+    set -- $1
+    printf '02:00:%02x:%02x:%02x:%02x\n' "$1" "$2" "$3" "$4"
+}
+
 host_uri() { echo "qemu+tcp://${HOST_ADDRESS[$1]}/system"; }
 
 host_cgroup() { echo "/sys/fs/cgroup/$1/$CGROUP_PARENT/$2"; }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Xunit.Abstractions;
 
 namespace Loadshift.Lab.Tests;
@@ -21,6 +22,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
         var vm = lab.Vms[0];
         var home = await lab.RunningOn(vm);
         var target = lab.Hosts.First(h => h.Name != home.Name);
+        await AssertBridgesKeepTheirMacs(lab);
 
         try
         {
@@ -55,6 +57,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
                 $"{vm.Name} is {(defined ? "" : "not ")}defined on {host.Name} after migrating to {target.Name}");
         }
         Assert.Equal(target.Name, (await lab.RunningOn(vm)).Name);
+        await AssertBridgesKeepTheirMacs(lab);
 
         var page = await Http.GetStringAsync(new Uri(vm.Url));
         Assert.Contains($"web VM {vm.Name}", page, StringComparison.Ordinal);
@@ -62,5 +65,31 @@ public sealed class MigrationTests(ITestOutputHelper output)
         Assert.True(report.Probes.Sent >= 20, $"only {report.Probes.Sent} probes sent");
         Assert.True(report.Probes.Failed <= MaxFailedProbes,
             $"{report.Probes.Failed} of {report.Probes.Sent} probes failed during the migration to {target.Name}, at most {MaxFailedProbes} allowed");
+    }
+
+    /// <summary>
+    /// Every bridge that carries an address (the switch, each host's br0) has the fixed MAC lab/up gave it (02:00 and
+    /// the address's bytes), whatever VMs it holds. A bridge left to itself takes the lowest MAC of its ports: a
+    /// host's br0 took a VM's tap MAC (fe:54:00:...), and while that VM migrated the target's own tap held the same
+    /// MAC, so the target's replies never left it and QEMU's migration connection timed out.
+    /// </summary>
+    private static async Task AssertBridgesKeepTheirMacs(LabState lab)
+    {
+        Assert.Equal(BridgeMac(lab.RootAddress), await Mac(null, lab.Bridge));
+        foreach (var host in lab.Hosts)
+        {
+            Assert.Equal(BridgeMac(host.Address), await Mac(host.Netns, "br0"));
+        }
+    }
+
+    private static string BridgeMac(string address) =>
+        "02:00:" + string.Join(':', address.Split('.').Select(b => int.Parse(b, CultureInfo.InvariantCulture).ToString("x2", CultureInfo.InvariantCulture)));
+
+    private static async Task<string> Mac(string? netns, string device)
+    {
+        string[] arguments = netns is null ? ["-br", "link", "show", device] : ["-n", netns, "-br", "link", "show", device];
+        var result = await Tool.RunAsync("ip", arguments, timeout: TimeSpan.FromSeconds(10));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
     }
 }
