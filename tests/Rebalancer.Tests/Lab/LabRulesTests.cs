@@ -58,7 +58,7 @@ public sealed class LabRulesTests : IDisposable
             // vm1 to hv2 first (by the executor, as an earlier relief would have): the group is kept apart from then on.
             var first = await components.Executor.ExecuteAsync(DecisionKind.Relief, new MigrationPlan("vm1", "hv1", "hv2", 0, 0, 0, 0, 0, 0), null,
                 CancellationToken.None);
-            Assert.True(first.Outcome == MigrationOutcomes.Succeeded, $"vm1 hv1 -> hv2: {first.Outcome} ({first.Note}) {first.Stderr}");
+            Assert.True(first.Result == MigrationResults.Succeeded, $"vm1 hv1 -> hv2: {first.Result} ({first.Note}) {first.Stderr}");
 
             // hv1 overloaded: vm2 (0.30) is the lightest domain that relieves it, but hv2 holds vm1 (the group) and hv3 is
             // never vm2's: vm3 goes, to hv2 (the most headroom).
@@ -70,7 +70,7 @@ public sealed class LabRulesTests : IDisposable
             await Eventually.TrueAsync(async () => (await journal.GetRunningMigrationsAsync(CancellationToken.None)).Count == 0 && components.Tracker.Count == 0,
                 "the relief migration", timeoutSeconds: 180);
             var relief = (await journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items[0];
-            Assert.Equal(("vm3", "hv1", "hv2", MigrationOutcomes.Succeeded), (relief.Domain, relief.Source, relief.Target, relief.Outcome));
+            Assert.Equal(("vm3", "hv1", "hv2", MigrationResults.Succeeded), (relief.Domain, relief.Source, relief.Target, relief.Result));
             Assert.Contains("vm2", await virsh.ListRunningDomainsAsync(hv1, CancellationToken.None));
 
             // The alert resolved, hv1 calm: vm3 comes home; vm1 may not, since vm2 runs there (the hard group).
@@ -86,7 +86,7 @@ public sealed class LabRulesTests : IDisposable
             }
             var moves = (await journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items;
             Assert.Equal(["vm1 hv1->hv2", "vm3 hv1->hv2", "vm3 hv2->hv1"], moves.Reverse().Select(m => $"{m.Domain} {m.Source}->{m.Target}"));
-            Assert.All(moves, m => Assert.Equal(MigrationOutcomes.Succeeded, m.Outcome));
+            Assert.All(moves, m => Assert.Equal(MigrationResults.Succeeded, m.Result));
             Assert.Contains("vm1", await virsh.ListRunningDomainsAsync(hv2, CancellationToken.None));
             Assert.Empty(components.Worker.LastViolations);
         }

@@ -43,14 +43,14 @@ public sealed class LabVerifiedMoveTests(ITestOutputHelper output) : IDisposable
         using var _ = prometheus;
         await WaitAsync(async () => await QueryAsync(prometheusUrl, "up") > 0, "Prometheus answers", TimeSpan.FromSeconds(30));
 
-        using var load = new BackgroundProcess(Path.Combine(RepositoryRoot.Path, "lab", "load"),
+        // Stopped in the finally below (once: BackgroundProcess stops once).
+        var load = new BackgroundProcess(Path.Combine(RepositoryRoot.Path, "lab", "load"),
             ["--vm", string.Join(',', home), "--rate", "2", "--duration", "300s"], RepositoryRoot.Path);
-        await WaitAsync(async () => await QueryAsync(prometheusUrl, "host:hypervisor_cpu_busy:ratio_rate1m{host=\"hv1\"}") > 0.85,
-            "hv1 busy over 0.85 under the load", TimeSpan.FromSeconds(150));
-
         string? moved = null;
         try
         {
+            await WaitAsync(async () => await QueryAsync(prometheusUrl, "host:hypervisor_cpu_busy:ratio_rate1m{host=\"hv1\"}") > 0.85,
+                "hv1 busy over 0.85 under the load", TimeSpan.FromSeconds(150));
             using var rebalancer = new LabRebalancer(lab, prometheusUrl, directory);
             using var client = rebalancer.CreateClient();
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LabRebalancer.Token);
