@@ -28,7 +28,7 @@ public sealed class LabExecutorTests : IDisposable
         var lab = Loadshift.Testing.RunningLab.Read();
         var inventory = new InventoryOptions
         {
-            Hosts = [.. lab.Hosts.Select(h => new InventoryHost { Name = h.Name, LibvirtUri = h.LibvirtUri, CpuCapacity = h.CpuQuota, MemoryBytes = h.MemoryBytes })],
+            Hosts = LabInventory.Hosts(lab),
         };
         var hv1 = inventory.FindHost("hv1") ?? throw new InvalidOperationException("lab.json has no hv1");
         var hv2 = inventory.FindHost("hv2") ?? throw new InvalidOperationException("lab.json has no hv2");

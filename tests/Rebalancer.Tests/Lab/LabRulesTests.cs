@@ -30,7 +30,7 @@ public sealed class LabRulesTests : IDisposable
         var lab = Loadshift.Testing.RunningLab.Read();
         var inventory = new InventoryOptions
         {
-            Hosts = [.. lab.Hosts.Select(h => new InventoryHost { Name = h.Name, LibvirtUri = h.LibvirtUri, CpuCapacity = h.CpuQuota, MemoryBytes = h.MemoryBytes })],
+            Hosts = LabInventory.Hosts(lab),
             // vm1 and vm2 never share a host; vm2 never runs on hv3.
             Rules = new RuleOptions
             {
