@@ -86,6 +86,8 @@ public sealed class LabRebalancer : IDisposable
               decisionWindow: 5s
               checkInterval: 2s
               migrationTimeout: 2m
+              # 20 MiB/s: a 128 MiB guest takes some 7 s instead of 2 to 4, so that watch has a few refreshes to show it.
+              virshFlags: ["--bandwidth=20"]
             hosts:
             {hosts}
             """);
@@ -159,9 +161,16 @@ public sealed class LabRebalancer : IDisposable
         Assert.Fail($"the Rebalancer had no load figures for every host within {timeout.TotalSeconds:0} s:\n{last}\n--- rebalancer\n{Output}");
     }
 
+    /// <summary>Stops the Rebalancer; a second call does nothing (the test's cleanup stops it before moving VMs home).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
         process.Dispose();
         directory.Dispose();
     }
+
+    private int disposed;
 }

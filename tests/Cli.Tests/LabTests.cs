@@ -121,8 +121,10 @@ public sealed class LabTests(LabPrometheus prometheus, ITestOutputHelper output)
         output.WriteLine($"drain moved {moved}; it came home alone");
     }
 
-    /// <summary>The domain's row under "Migrations in flight" with libvirt's job statistics: "62% 80.0 MiB of 129 MiB".</summary>
-    private static Regex MigratingRow(string domain) => new($@"{Regex.Escape(domain)}\s.*hv1 -> hv\d.*\d+% .+ of .+B", RegexOptions.None, TimeSpan.FromSeconds(1));
+    /// <summary>The domain's row under "Migrations in flight" with libvirt's job statistics, a total above zero:
+    /// "62% 80 MiB of 129 MiB".</summary>
+    private static Regex MigratingRow(string domain) =>
+        new($@"{Regex.Escape(domain)}\s.*hv1 -> hv\d.*\d+% [\d.]+ [KMG]?i?B of [1-9][\d.]* [KMG]iB", RegexOptions.None, TimeSpan.FromSeconds(1));
 
     private static async Task NoMigrationInFlightAsync(LabRebalancer rebalancer) =>
         await UntilAsync(async () => ((await rebalancer.JsonAsync("status")).GetProperty("migrationsInFlight").GetArrayLength() == 0, 0),

@@ -29,8 +29,9 @@ internal static class Bars
     /// <summary>A progress bar of copied data: "███░░ 62% 310 MiB of 500 MiB".</summary>
     public static string Progress(JobProgress? job, int width = 30)
     {
-        if (job is null)
+        if (job is not { TotalBytes: > 0 })
         {
+            // libvirt reports no job yet, or a job with no figures yet (its first moments: data_total 0).
             return $"[grey]{new string('░', width)} starting[/]";
         }
         var filled = (int)Math.Round(job.Ratio * width);
