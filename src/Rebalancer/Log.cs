@@ -54,6 +54,9 @@ internal static partial class Log
     [LoggerMessage(306, LogLevel.Warning, "Migration {MigrationId} of {Domain} stays open: libvirt cannot say where the domain is yet ({Placement}); it counts as in flight")]
     public static partial void MigrationUnresolved(ILogger logger, long migrationId, string domain, string placement);
 
+    [LoggerMessage(307, LogLevel.Information, "Migration {MigrationId}: moving {Domain} {Source} -> {Target} {Verdict}: {Detail}")]
+    public static partial void MoveVerified(ILogger logger, long migrationId, string domain, string source, string target, string verdict, string detail);
+
     [LoggerMessage(305, LogLevel.Warning, "virsh domjobabort {Domain} on {Host} failed: {Stderr}")]
     public static partial void JobAbortFailed(ILogger logger, string domain, string host, string stderr);
 
@@ -77,4 +80,7 @@ internal static partial class Log
 
     [LoggerMessage(501, LogLevel.Information, "loadshift-rebalancer {Version} starting: {Hosts} host(s), journal {JournalPath}, dry run {DryRun}")]
     public static partial void Starting(ILogger logger, string version, int hosts, string journalPath, bool dryRun);
+
+    [LoggerMessage(503, LogLevel.Information, "Journal {Path} brought to schema version {Version}: {Description}")]
+    public static partial void JournalSchemaStep(ILogger logger, string path, int version, string description);
 }

@@ -166,6 +166,18 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         {
             errors.Add($"policy.cooldownBackoff must be at least 1 (got {o.CooldownBackoff})");
         }
+        if (o.VerifyAfter is { } verifyAfter)
+        {
+            Positive("verifyAfter", verifyAfter);
+        }
+        if (!(o.VerifyTolerance >= 0 && o.VerifyTolerance < 1))
+        {
+            errors.Add($"policy.verifyTolerance must be a busy ratio in [0, 1) (got {o.VerifyTolerance})");
+        }
+        if (!(o.DidNotHelpCooldownFactor >= 1))
+        {
+            errors.Add($"policy.didNotHelpCooldownFactor must be at least 1 (got {o.DidNotHelpCooldownFactor})");
+        }
         if (o.MaxMigrationsInFlight < 1)
         {
             errors.Add($"policy.maxMigrationsInFlight must be at least 1 (got {o.MaxMigrationsInFlight})");

@@ -30,6 +30,20 @@ public sealed class PolicyOptions
     /// no further relief is planned for it before.</summary>
     public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(90);
 
+    /// <summary>How long after a migration ends its move is verified against Prometheus (did the source fall as
+    /// predicted, did the target stay under the high watermark); null: <see cref="SettleTime"/>, when the 1m busy
+    /// ratios show the move.</summary>
+    public TimeSpan? VerifyAfter { get; set; }
+
+    /// <summary>The move helped when the source's busy ratio is at most its predicted ratio plus this.</summary>
+    public double VerifyTolerance { get; set; } = 0.10;
+
+    /// <summary>A domain whose last move did not help (or overloaded its target) waits this many times its cooldown
+    /// before it moves again.</summary>
+    public double DidNotHelpCooldownFactor { get; set; } = 2.0;
+
+    public TimeSpan VerifyAfterOrSettleTime => VerifyAfter ?? SettleTime;
+
     /// <summary>At most one decision per host per window, however often Alertmanager repeats itself.</summary>
     public TimeSpan DecisionWindow { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -51,7 +51,8 @@ public sealed record DecisionRecord(
     double? SourceBusyBefore,
     double? SourceBusyAfter,
     double? TargetBusyBefore,
-    double? TargetBusyAfter);
+    double? TargetBusyAfter,
+    string? Verdict = null);
 
 /// <param name="Outcome">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it
 /// running on the target), failed or timed_out (running on the source, or on another host), interrupted (running
@@ -60,6 +61,10 @@ public sealed record DecisionRecord(
 /// <param name="Reason">The reason of the decision that started it (overloaded, return_home, drain).</param>
 /// <param name="TimedOut">virsh passed policy.migrationTimeout (then domjobabort); kept while the migration is open so
 /// that resolving it from libvirt later says timed_out, not failed, when the domain stayed off the target.</param>
+/// <param name="Verdict">Whether the move helped, verified from Prometheus policy.verifyAfter after a successful
+/// migration (<see cref="MoveVerdicts"/>); null before, for other results, and when it could not be verified.</param>
+/// <param name="SourceBusyObserved">The source's busy ratio at the verification (its prediction is the decision's).</param>
+/// <param name="VerdictDetail">The figures behind the verdict, in words.</param>
 public sealed record MigrationRecord(
     long Id,
     long? DecisionId,
@@ -75,7 +80,31 @@ public sealed record MigrationRecord(
     string? Placement,
     string? Note,
     string? Reason,
-    bool TimedOut);
+    bool TimedOut,
+    string? Verdict = null,
+    DateTimeOffset? VerifiedAt = null,
+    double? SourceBusyObserved = null,
+    double? TargetBusyObserved = null,
+    string? VerdictDetail = null);
+
+/// <summary>A successful migration whose move is due for verification, with the decision's predictions.</summary>
+public sealed record MoveToVerify(long MigrationId, string Domain, string Source, string Target, DateTimeOffset EndedAt,
+    double? SourceBusyBefore, double? SourceBusyAfter, double? TargetBusyAfter);
+
+/// <summary>What a move did, verified from Prometheus once the hosts settled.</summary>
+public static class MoveVerdicts
+{
+    /// <summary>The source fell as predicted (within policy.verifyTolerance) and the target stayed under the high watermark.</summary>
+    public const string Helped = "helped";
+
+    /// <summary>The source stayed above its prediction plus the tolerance.</summary>
+    public const string DidNotHelp = "did_not_help";
+
+    /// <summary>The target reached the high watermark.</summary>
+    public const string OverloadedTarget = "overloaded_target";
+
+    public static IReadOnlyList<string> All { get; } = [Helped, DidNotHelp, OverloadedTarget];
+}
 
 /// <summary>A domain's last successful migration and the decision behind it.</summary>
 public sealed record LastMove(string Domain, string Target, long MigrationId, DateTimeOffset? EndedAt, string? Reason, string? Detail);

@@ -10,7 +10,7 @@ namespace Loadshift.Rebalancer.Metrics;
 /// nothing else). The names, types, labels and HELP are a contract: prometheus/rules, grafana/ and docs/runbook.md use them.</summary>
 /// <remarks>Every label set a counter is known to take is published at 0 from the start (Prometheus' practice), so
 /// that increase() and rate() see its first event, also the first after a restart: a series born at 1 has no
-/// earlier sample to rise from. Known here: every migration result, every decision outcome with the reasons it can
+/// earlier sample to rise from. Known here: every migration result, every move verdict, every decision outcome with the reasons it can
 /// carry (both sets are closed: <see cref="Reasons"/>), the inventory's domains; the webhook's status codes are
 /// published by <c>UseWebhookRequestCounting</c>, next to the answers, and every other domain at its first
 /// observation (<see cref="DomainObserved"/>). Gauges that describe state are set when /metrics is collected, by
@@ -36,6 +36,9 @@ public sealed class RebalancerMetrics
             "Decisions journaled by the planner, by outcome (migrate, no_action, dry_run) and reason.", "outcome", "reason");
         Migrations = factory.CreateCounter("rebalancer_migrations_total",
             "Live migrations finished, by result (succeeded, failed, timed_out, interrupted: running on no host), as verified with libvirt afterwards.", "result");
+        MoveVerdicts = factory.CreateCounter("rebalancer_move_verdicts_total",
+            "Moves verified from Prometheus policy.verifyAfter after a successful migration, by verdict: helped (the source fell as " +
+            "predicted, within policy.verifyTolerance, and the target stayed under the high watermark), did_not_help, overloaded_target.", "verdict");
         MigrationDuration = factory.CreateHistogram("rebalancer_migration_duration_seconds",
             "Wall time of virsh migrate --live, from start to verified placement.",
             new HistogramConfiguration { Buckets = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600] });
@@ -59,6 +62,10 @@ public sealed class RebalancerMetrics
         foreach (var result in new[] { MigrationOutcomes.Succeeded, MigrationOutcomes.Failed, MigrationOutcomes.TimedOut, MigrationOutcomes.Interrupted })
         {
             Migrations.WithLabels(result).Publish();
+        }
+        foreach (var verdict in Journal.MoveVerdicts.All)
+        {
+            MoveVerdicts.WithLabels(verdict).Publish();
         }
         // One process counts either migrate or dry_run: policy.dryRun is read once, at the start.
         foreach (var reason in Reasons.ForMigration)
@@ -94,6 +101,8 @@ public sealed class RebalancerMetrics
     public Counter Decisions { get; }
 
     public Counter Migrations { get; }
+
+    public Counter MoveVerdicts { get; }
 
     public Histogram MigrationDuration { get; }
 

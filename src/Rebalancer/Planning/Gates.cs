@@ -32,7 +32,8 @@ internal static class Gates
             : null;
 
     /// <summary>When a domain may be moved away again: the cooldown after its last migration, multiplied by
-    /// the back-off for each further migration in the back-off window, capped.</summary>
+    /// the back-off for each further migration in the back-off window, capped, times the domain's factor (a move
+    /// that did not help lengthens it).</summary>
     public static DateTimeOffset? CooldownUntil(DomainHistory? history, PlanningPolicy policy)
     {
         if (history?.LastMigrationEndedAt is not { } ended)
@@ -41,7 +42,7 @@ internal static class Gates
         }
         var moves = Math.Max(1, history.RecentMigrations);
         var seconds = policy.CooldownOrDefault.TotalSeconds * Math.Pow(policy.CooldownBackoff, moves - 1);
-        var cooldown = TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxCooldownOrDefault.TotalSeconds));
+        var cooldown = TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxCooldownOrDefault.TotalSeconds) * history.CooldownFactor);
         return ended + cooldown;
     }
 

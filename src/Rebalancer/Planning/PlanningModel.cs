@@ -34,7 +34,9 @@ public sealed record DomainView(string Name, string Host, double CpuShare, long 
 /// <param name="LastMovedAt">Start of its last successful migration (orders "last moved returns first").</param>
 /// <param name="LastMigrationEndedAt">End of its last migration of any outcome (starts its cooldown).</param>
 /// <param name="RecentMigrations">Migrations within policy.backoffWindow (drives the back-off).</param>
-public sealed record DomainHistory(DateTimeOffset? LastMovedAt, DateTimeOffset? LastMigrationEndedAt, int RecentMigrations);
+/// <param name="CooldownFactor">Lengthens the cooldown: policy.didNotHelpCooldownFactor when its last move did not
+/// help (verified from Prometheus), else 1.</param>
+public sealed record DomainHistory(DateTimeOffset? LastMovedAt, DateTimeOffset? LastMigrationEndedAt, int RecentMigrations, double CooldownFactor = 1);
 
 public sealed record MigrationInFlight(string Domain, string Source, string Target, DateTimeOffset StartedAt);
 

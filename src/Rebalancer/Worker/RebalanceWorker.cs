@@ -12,8 +12,8 @@ using Microsoft.Extensions.Options;
 namespace Loadshift.Rebalancer.Worker;
 
 /// <summary>The loop that replaces the seed's cron job: on every wake-up (webhook, migration end) and every
-/// policy.checkInterval it looks at the cluster, resolves open migrations, and decides: drains first,
-/// then relief for hosts whose alert fires, then the return home.</summary>
+/// policy.checkInterval it looks at the cluster, resolves open migrations, verifies the moves that have settled, and
+/// decides: drains first, then relief for hosts whose alert fires, then the return home.</summary>
 public sealed class RebalanceWorker(
     ClusterObserver observer,
     SqliteJournal journal,
@@ -31,6 +31,7 @@ public sealed class RebalanceWorker(
     private readonly InventoryOptions inventory = inventoryOptions.Value;
     private readonly PolicyOptions policy = policyOptions.Value;
     private readonly ClusterGauges gauges = new(metrics, inventoryOptions.Value);
+    private readonly MoveVerifier verifier = new(journal, metrics, policyOptions.Value, time, logger);
     private readonly SemaphoreSlim passGate = new(1, 1);
     private readonly List<Task> migrations = [];
     private DateTimeOffset prunedAt = DateTimeOffset.MinValue;
@@ -96,6 +97,9 @@ public sealed class RebalanceWorker(
             await ExpireAlertsAsync(cancellationToken).ConfigureAwait(false);
             await PruneAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
+            // Before the decisions: a verdict that lengthens a domain's cooldown counts in this pass, and the busy
+            // ratios are those before any move this pass starts.
+            await verifier.VerifyDueAsync(snapshot.Load, cancellationToken).ConfigureAwait(false);
             var input = await BuildInputAsync(snapshot, cancellationToken).ConfigureAwait(false);
             foreach (var domain in input.Domains)
             {
@@ -182,7 +186,7 @@ public sealed class RebalanceWorker(
     private async Task<PlanningInput> BuildInputAsync(ClusterSnapshot snapshot, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var history = await journal.GetDomainHistoryAsync(now - policy.BackoffWindow, cancellationToken).ConfigureAwait(false);
+        var history = await journal.GetDomainHistoryAsync(now - policy.BackoffWindow, policy.DidNotHelpCooldownFactor, cancellationToken).ConfigureAwait(false);
         var inFlight = await InFlightAsync(cancellationToken).ConfigureAwait(false);
         var settling = await journal.GetHostsReceivingSinceAsync(now - policy.SettleTime, cancellationToken).ConfigureAwait(false);
         return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now, settling);

@@ -72,7 +72,7 @@ public sealed class JournalRecoveryTests : IDisposable
         Assert.Equal("hv2", migration.Placement);
         Assert.Contains("resolved from libvirt", migration.Note, StringComparison.Ordinal);
         // It counts for the cooldown and for "last moved returns first".
-        var history = await after.Journal.GetDomainHistoryAsync(DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None);
+        var history = await after.Journal.GetDomainHistoryAsync(DateTimeOffset.UtcNow.AddHours(-1), 2, CancellationToken.None);
         Assert.Equal(1, history["vm2"].RecentMigrations);
     }
 
