@@ -156,11 +156,14 @@ public sealed class FullLoop : IAsyncLifetime, IDisposable
         ], directory.Path);
 
     /// <summary>SIGKILL: no shutdown of its own, its virsh children left running.</summary>
-    public async Task KillRebalancerAsync()
+    public Task KillRebalancerAsync() => StopRebalancerAsync("KILL");
+
+    /// <summary>SIGTERM (what systemd sends) or another signal, then until it has exited.</summary>
+    public async Task StopRebalancerAsync(string signal = "TERM")
     {
         var process = rebalancer ?? throw new InvalidOperationException("The Rebalancer is not running.");
-        Tool.RunOk("kill", ["-KILL", process.Id.ToString(CultureInfo.InvariantCulture)]);
-        await process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        Tool.RunOk("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
         process.Dispose();
         rebalancer = null;
     }
