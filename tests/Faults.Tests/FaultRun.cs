@@ -78,14 +78,13 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
     {
         var deadline = DateTime.UtcNow + RecoveryLimit;
         string why;
-        IReadOnlyList<MigrationRecord> moves = [];
         while ((why = await NotRecoveredAsync()) is { Length: > 0 })
         {
             Assert.True(DateTime.UtcNow < deadline, $"not recovered {RecoveryLimit.TotalSeconds:0} s after the fault: {why}\n{RebalancerTail()}");
             await Task.Delay(500);
         }
         var seconds = (DateTimeOffset.UtcNow - restoredAt).TotalSeconds;
-        moves = [.. (await loop.MigrationsAsync()).Where(m => m.StartedAt >= StartedAt)];
+        IReadOnlyList<MigrationRecord> moves = [.. (await loop.MigrationsAsync()).Where(m => m.StartedAt >= StartedAt)];
         Say($"recovered {seconds:0.0} s after the fault; migrations: {string.Join("; ", moves.Select(Describe))}");
         return (seconds, moves);
 
@@ -99,18 +98,20 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
                     return $"/api/v1/status answers {(int)health.StatusCode}";
                 }
                 var journal = await loop.MigrationsAsync();
-                if (journal.FirstOrDefault(m => m.Outcome == MigrationOutcomes.Running) is { } open)
+                // A migration started once the fault was over (a VM's return home) is the Rebalancer at work again,
+                // not the fault's trace: its domain is left out until it ends (FinishAsync waits for every VM home).
+                var running = journal.Where(m => m.Outcome == MigrationOutcomes.Running).ToList();
+                if (running.FirstOrDefault(m => m.StartedAt < restoredAt) is { } open)
                 {
                     return $"migration {open.Id} ({open.Domain}) is open in the journal: {open.Note}";
                 }
+                var moving = running.Select(m => m.Domain).ToHashSet(StringComparer.Ordinal);
                 var placement = await lab.PlacementAsync();
-                if (!placement.EachOnOneHost)
+                if (!placement.EachOnOneHost(moving))
                 {
                     return $"libvirt: {placement}";
                 }
-                var disagree = Disagreements(journal, placement);
-                moves = journal;
-                return disagree;
+                return Disagreements(journal, placement, moving);
             }
             catch (HttpRequestException e)
             {
@@ -125,10 +126,10 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
 
     /// <summary>Where the journal last put each VM (its newest finished migration's placement, else its home host)
     /// against where libvirt runs it; empty when they agree.</summary>
-    private string Disagreements(IReadOnlyList<MigrationRecord> journal, Placement placement)
+    private string Disagreements(IReadOnlyList<MigrationRecord> journal, Placement placement, HashSet<string> moving)
     {
         var wrong = new StringBuilder();
-        foreach (var vm in loop.Lab.Vms)
+        foreach (var vm in loop.Lab.Vms.Where(v => !moving.Contains(v.Name)))
         {
             var last = journal.Where(m => m.Domain == vm.Name && m.Placement is not null).MaxBy(m => m.Id);
             var journaled = last?.Placement ?? vm.HomeHost;
@@ -202,5 +203,5 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
     }
 
     private bool AllHome(Placement placement) =>
-        placement.EachOnOneHost && loop.Lab.Vms.All(v => placement.HostOf(v.Name) == v.HomeHost);
+        placement.EachOnOneHost() && loop.Lab.Vms.All(v => placement.HostOf(v.Name) == v.HomeHost && placement.Running[v.Name].Count == 1);
 }

@@ -115,10 +115,14 @@ public sealed class LabParts(LabState lab)
 public sealed record Placement(IReadOnlyDictionary<string, List<string>> Running, IReadOnlyDictionary<string, List<string>> Defined,
     IReadOnlyList<string> Silent)
 {
-    /// <summary>Every VM defined on exactly one host and running there, every host answering.</summary>
-    public bool EachOnOneHost => Silent.Count == 0 && Running.All(r => r.Value.Count == 1 && Defined[r.Key].SequenceEqual(r.Value));
+    /// <summary>Every VM (but those in <paramref name="moving"/>) defined on exactly one host and running there or shut
+    /// off (scenario 5 shuts one off), every host answering.</summary>
+    public bool EachOnOneHost(IReadOnlySet<string>? moving = null) =>
+        Silent.Count == 0 && Running.Where(r => moving?.Contains(r.Key) != true)
+            .All(r => Defined[r.Key].Count == 1 && r.Value.All(Defined[r.Key].Contains));
 
-    public string HostOf(string vm) => Running[vm].Single();
+    /// <summary>The one host defining <paramref name="vm"/>.</summary>
+    public string HostOf(string vm) => Defined[vm].Single();
 
     public override string ToString() =>
         string.Join("; ", Running.Select(r => $"{r.Key} running on [{string.Join(",", r.Value)}] defined on [{string.Join(",", Defined[r.Key])}]"))

@@ -71,8 +71,12 @@ public sealed class MigrationFaultTests(FullLoop loop, ITestOutputHelper output)
         try
         {
             var migration = await run.MigrationInFlightAsync(waitForJob: false);
-            Assert.False(loop.Hook.Armed, "virsh migrate ran without the shut-off");
             var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (loop.Hook.Armed)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"migration {migration.Id} journaled, but virsh migrate did not run within 60 s");
+                await Task.Delay(100);
+            }
             while ((await loop.MigrationsAsync()).Single(m => m.Id == migration.Id).Outcome == MigrationOutcomes.Running)
             {
                 Assert.True(DateTime.UtcNow < deadline, $"migration {migration.Id} still running 60 s after its domain was destroyed");
