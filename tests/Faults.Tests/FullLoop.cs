@@ -21,9 +21,9 @@ public sealed class FullLoop : IAsyncLifetime, IDisposable
     /// (measured on the lab; docs/reliability.md), long enough to strike during it.</summary>
     public const int MigrationBandwidthMiB = 8;
 
-    /// <summary>The tmpfs the journal lives on: large enough for the suite's journal (under 1 MiB), small enough to
-    /// fill at once.</summary>
-    private const string JournalFileSystemSize = "16m";
+    /// <summary>The tmpfs the journal lives on: large enough for the bad-input scenario's journal (about 100 MB of raw
+    /// receipts), small enough for scenario 10 to fill in a second.</summary>
+    private const string JournalFileSystemSize = "256m";
 
     private readonly TempDirectory directory = new();
     private BackgroundProcess? prometheus;
