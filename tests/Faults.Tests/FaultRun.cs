@@ -156,22 +156,41 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
         })
         {
             var expected = moves.Any(m => outcomes.Contains(m.Outcome));
-            var window = (int)Math.Ceiling((DateTimeOffset.UtcNow - StartedAt).TotalSeconds) + 1;
-            var fired = await loop.SeriesAsync($"max_over_time(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}[{window}s])") > 0;
+            var fired = await loop.SeriesAsync($"max_over_time(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}[{Since()}s])") > 0;
             Assert.True(fired == expected, $"{alert} {(fired ? "fired" : "did not fire")}; migrations: {string.Join("; ", moves.Select(Describe))}");
             if (fired)
             {
-                var deadline = DateTime.UtcNow.AddMinutes(3);
-                while (await loop.SeriesAsync($"ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}") > 0)
-                {
-                    Assert.True(DateTime.UtcNow < deadline, $"{alert} still firing 3 minutes later");
-                    await Task.Delay(2000);
-                }
-                seen.Add($"{alert} fired and resolved");
+                seen.Add(await FiredAndResolvedAsync(alert));
             }
         }
         return seen.Count == 0 ? "no migration alert" : string.Join(", ", seen);
     }
+
+    /// <summary>Until <paramref name="alert"/> has fired since the scenario started and resolved again.</summary>
+    public async Task<string> FiredAndResolvedAsync(string alert)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (await loop.SeriesAsync($"max_over_time(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}[{Since()}s])") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{alert} did not fire");
+            await Task.Delay(2000);
+        }
+        while (await loop.SeriesAsync($"ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}") > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{alert} still firing 3 minutes later");
+            await Task.Delay(2000);
+        }
+        return $"{alert} fired and resolved";
+    }
+
+    /// <summary>Appends a row to the report.</summary>
+    public static async Task ReportAsync(string row)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(ReportFile)!);
+        await File.AppendAllTextAsync(ReportFile, row + "\n");
+    }
+
+    private int Since() => (int)Math.Ceiling((DateTimeOffset.UtcNow - StartedAt).TotalSeconds) + 1;
 
     /// <summary>Every VM home again (a VM left shut off is started where it is defined first), and the scenario's row
     /// in the report.</summary>
@@ -186,8 +205,7 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
         await EveryVmHomeAsync(TimeSpan.FromMinutes(3));
         var row = $"| {scenario} | {didWhat} | {sees} | {recoverySeconds.ToString("0.0", CultureInfo.InvariantCulture)} s | {lost} | {clock.Elapsed.TotalSeconds:0} s |";
         Say(row);
-        Directory.CreateDirectory(Path.GetDirectoryName(ReportFile)!);
-        await File.AppendAllTextAsync(ReportFile, row + "\n");
+        await ReportAsync(row);
     }
 
     public static string Describe(MigrationRecord m) =>

@@ -9,8 +9,7 @@ namespace Loadshift.Faults.Tests;
 /// <summary>
 /// The whole loop on the running lab, started as lab/demo starts it (the render scripts, src/Rebalancer/lab-inventory,
 /// the Rebalancer's own command line) but with the suite's short times: Prometheus scraping the lab's exporters and the
-/// Rebalancer every 2 s, its rules with RebalancerMigrationFailed's 15m window cut to 1m (so that an alert fired in a
-/// scenario resolves in it), Alertmanager sending to the Rebalancer, and the Rebalancer with its journal on a small
+/// Rebalancer every 2 s, its rules' 15m and 10m windows cut to 1m (so that an alert fired in a scenario resolves in it), Alertmanager sending to the Rebalancer, and the Rebalancer with its journal on a small
 /// tmpfs of its own (scenario 10 fills it) and virsh through <see cref="VirshHook"/> (scenario 5 shuts a domain off
 /// between the decision and virsh). Every migration is slowed to <see cref="MigrationBandwidthMiB"/> MiB/s
 /// (policy.virshFlags), so that a fault can strike while one is in flight.
@@ -89,7 +88,7 @@ public sealed class FullLoop : IAsyncLifetime, IDisposable
             "--blackbox-url", $"http://127.0.0.1:{Loopback.FreePort()}", "--rebalancer-url", RebalancerUrl,
             "--alertmanager-url", AlertmanagerUrl, "--prometheus-url", PrometheusUrl,
         ]);
-        ShortenMigrationAlerts(Path.Combine(PrometheusDirectory, "rules", "rebalancer-alerts.yml"));
+        ShortenAlertWindows(Path.Combine(PrometheusDirectory, "rules", "rebalancer-alerts.yml"));
         Tool.RunOk(Path.Combine(RepositoryRoot.Path, "alertmanager", "render"),
         [
             directory.Combine("alertmanager"), "--webhook-url", $"{RebalancerUrl}/api/v1/webhook", "--credentials-file", TokenFile,
@@ -122,6 +121,7 @@ public sealed class FullLoop : IAsyncLifetime, IDisposable
         rebalancer?.Dispose();
         alertmanager?.Dispose();
         prometheus?.Dispose();
+        (rebalancer, alertmanager, prometheus) = (null, null, null);
         Http.Dispose();
     }
 
@@ -208,13 +208,18 @@ public sealed class FullLoop : IAsyncLifetime, IDisposable
         return text.ToString();
     }
 
-    /// <summary>The migration alerts look back 15 minutes; the suite's copy 1 minute, so that one fired by a scenario
-    /// resolves within it. Fails when the committed rule no longer has the window (the suite would test another rule).</summary>
-    private static void ShortenMigrationAlerts(string file)
+    /// <summary>The migration alerts look back 15 minutes, the journal's and the webhook's 10; the suite's copy 1
+    /// minute, so that one fired by a scenario resolves within it. Fails when the committed rules no longer have these
+    /// windows (the suite would test other rules).</summary>
+    private static void ShortenAlertWindows(string file)
     {
         var rules = File.ReadAllText(file);
-        Assert.Contains("[15m]", rules, StringComparison.Ordinal);
-        File.WriteAllText(file, rules.Replace("[15m]", "[1m]", StringComparison.Ordinal));
+        foreach (var window in new[] { "[15m]", "[10m]", "offset 10m" })
+        {
+            Assert.Contains(window, rules, StringComparison.Ordinal);
+        }
+        File.WriteAllText(file, rules.Replace("[15m]", "[1m]", StringComparison.Ordinal).Replace("[10m]", "[1m]", StringComparison.Ordinal)
+            .Replace("offset 10m", "offset 1m", StringComparison.Ordinal));
     }
 
     private static async Task WaitReadyAsync(BackgroundProcess process, string url)

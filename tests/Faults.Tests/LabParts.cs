@@ -78,7 +78,7 @@ public sealed class LabParts(LabState lab)
 
     /// <summary>SIGSTOP or SIGCONT to the storage server (qemu-storage-daemon): every VM's disk stalls or resumes.</summary>
     public static void SetStorageStalled(bool stalled) =>
-        Signal(stalled ? "STOP" : "CONT", ReadId(Path.Combine(StateDirectory, "pids", "storage.pid"), "qemu-storage-d"));
+        Signal(stalled ? "STOP" : "CONT", ReadId(Path.Combine(StateDirectory, "pids", "storage.pid"), "qemu-storage-da"));
 
     /// <summary>Whether virsh domjobinfo on <paramref name="host"/> shows <paramref name="domain"/> in a migration that
     /// has moved data.</summary>
@@ -94,7 +94,8 @@ public sealed class LabParts(LabState lab)
 
     private static int LibvirtdId(string host) => ReadId(Path.Combine(StateDirectory, "hosts", host, "run", "libvirtd.pid"), "libvirtd");
 
-    /// <summary>The pid in a pid file, checked against its command name so that a recycled pid is never signalled.</summary>
+    /// <summary>The pid in a pid file, checked against its command name (/proc/PID/comm: the first 15 characters) so
+    /// that a recycled pid is never signalled.</summary>
     private static int ReadId(string file, string command)
     {
         var id = int.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);

@@ -70,7 +70,7 @@ public sealed class LoadedHostTests(FullLoop loop, ITestOutputHelper output)
         (recovered, moves) = await run.RecoveredAsync(DateTimeOffset.UtcNow);
         var sees = await run.AlertsAsExpectedAsync(moves);
         await run.FinishAsync("8. 1,000 webhooks in 10 s (20 at a time; 700 repeats, 300 of an earlier episode, shuffled) with hv1 overloaded",
-            $"{FaultRun.Outcomes(moves)} (with the return home)", sees, recovered, "nothing");
+            FaultRun.Outcomes(moves), sees, recovered, "nothing");
     }
 
     [Fact]
@@ -112,6 +112,7 @@ public sealed class LoadedHostTests(FullLoop loop, ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.Accepted, resolved.StatusCode);
         }
         var (_, moves) = await run.RecoveredAsync(DateTimeOffset.UtcNow);
+        relief = moves.Single(m => m.Id == relief.Id);
         var sees = await run.AlertsAsExpectedAsync(moves);
         await run.FinishAsync("4. Prometheus stopped when the webhook arrives, started 15 s later (hv1 overloaded)",
             $"202, no move while metrics are missing; relief {relief.Domain} {relief.Source}->{relief.Target} {relief.Outcome} " +

@@ -144,7 +144,11 @@ public sealed class MigrationFaultTests(FullLoop loop, ITestOutputHelper output)
         {
             File.Delete(filler);
         }
-        await FinishAsync("10. the journal's file system (tmpfs) full during a live migration, space again 10 s after it ended", DateTimeOffset.UtcNow);
+        var restored = DateTimeOffset.UtcNow;
+        var (seconds, moves) = await run.RecoveredAsync(restored);
+        var sees = $"{await run.AlertsAsExpectedAsync(moves)}, {await run.FiredAndResolvedAsync("RebalancerJournalErrors")}, the webhook answered 503";
+        await run.FinishAsync("10. the journal's file system (tmpfs) full during a live migration, space again 10 s after it ended",
+            FaultRun.Outcomes(moves), sees, seconds, "nothing");
         using var after = await loop.PostWebhookAsync(Payloads.Resolved("hv2", "faults-full", DateTimeOffset.UtcNow));
         Assert.Equal(202, (int)after.StatusCode);
     }
