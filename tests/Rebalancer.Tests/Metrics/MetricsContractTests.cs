@@ -39,6 +39,7 @@ public sealed class MetricsContractTests : IDisposable
             "# HELP rebalancer_migrations_in_flight Live migrations running now.",
             "# HELP rebalancer_migrations_total Live migrations finished, by result (succeeded, failed, timed_out, interrupted: running on no host), as verified with libvirt afterwards.",
             "# HELP rebalancer_move_verdicts_total Moves verified from Prometheus policy.verifyAfter after a successful migration, by verdict: helped (the source fell as predicted, within policy.verifyTolerance, and the target stayed under the high watermark), did_not_help, overloaded_target.",
+            "# HELP rebalancer_start_time_seconds Unix time this Rebalancer process started: a change is a restart, after which its counters start again from what it resolved at start.",
             "# HELP rebalancer_webhook_requests_total Requests to POST /api/v1/webhook by HTTP status code.",
             "# TYPE rebalancer_alerts_expired_total counter",
             "# TYPE rebalancer_build_info gauge",
@@ -53,6 +54,7 @@ public sealed class MetricsContractTests : IDisposable
             "# TYPE rebalancer_migrations_in_flight gauge",
             "# TYPE rebalancer_migrations_total counter",
             "# TYPE rebalancer_move_verdicts_total counter",
+            "# TYPE rebalancer_start_time_seconds gauge",
             "# TYPE rebalancer_webhook_requests_total counter",
         ], metadata);
     }
