@@ -209,7 +209,7 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
     }
 
     public static string Describe(MigrationRecord m) =>
-        $"#{m.Id} {m.Domain} {m.Source}->{m.Target} {m.Outcome} placement {m.Placement ?? "none"} ({m.Note})";
+        $"#{m.Id} {m.Domain} {m.Source}->{m.Target} {m.Outcome} in {((m.EndedAt ?? DateTimeOffset.UtcNow) - m.StartedAt).TotalSeconds:0.0} s, placement {m.Placement ?? "none"} ({m.Note})";
 
     public static string Outcomes(IReadOnlyList<MigrationRecord> moves) =>
         moves.Count == 0 ? "no migration" : string.Join(", ", moves.Select(m => $"{m.Domain} {m.Source}->{m.Target} {m.Outcome}"));

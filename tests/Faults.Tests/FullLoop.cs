@@ -158,6 +158,19 @@ public sealed class FullLoop : IAsyncLifetime, IDisposable
     /// <summary>SIGKILL: no shutdown of its own, its virsh children left running.</summary>
     public Task KillRebalancerAsync() => StopRebalancerAsync("KILL");
 
+    /// <summary>SIGKILL to the Rebalancer and its children (virsh) at once, as systemd's KillMode=control-group kills
+    /// a unit's cgroup: the migration virsh drives dies with it.</summary>
+    public async Task KillRebalancerAndVirshAsync()
+    {
+        var process = rebalancer ?? throw new InvalidOperationException("The Rebalancer is not running.");
+        var children = Directory.GetDirectories($"/proc/{process.Id}/task")
+            .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Tool.RunOk("kill", ["-KILL", process.Id.ToString(CultureInfo.InvariantCulture), .. children]);
+        await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        process.Dispose();
+        rebalancer = null;
+    }
+
     /// <summary>SIGTERM (what systemd sends) or another signal, then until it has exited.</summary>
     public async Task StopRebalancerAsync(string signal = "TERM")
     {

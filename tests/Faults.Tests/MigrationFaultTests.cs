@@ -64,6 +64,19 @@ public sealed class MigrationFaultTests(FullLoop loop, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Rebalancer_killed_with_its_virsh_during_a_migration()
+    {
+        await run.EveryVmHomeAsync(TimeSpan.FromMinutes(3));
+        await run.MigrationInFlightAsync();
+        await loop.KillRebalancerAndVirshAsync();
+        run.Say("the Rebalancer and its virsh killed (SIGKILL)");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        loop.StartRebalancer();
+        await loop.WaitForRebalancerAsync();
+        await FinishAsync("3b. the Rebalancer killed with its virsh (SIGKILL to both, as systemd's KillMode=control-group) during a live migration, started 3 s later", DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
     public async Task Domain_shut_off_between_the_decision_and_virsh()
     {
         await run.EveryVmHomeAsync(TimeSpan.FromMinutes(3));
