@@ -43,6 +43,7 @@ public sealed class MetricsContractTests : IDisposable
             "# HELP rebalancer_move_verdicts_total Moves verified from Prometheus policy.verifyAfter after a successful migration, by verdict: helped (the source fell as predicted, within policy.verifyTolerance, and the target stayed under the high watermark), did_not_help, overloaded_target.",
             "# HELP rebalancer_recommendation_pending 1 for each move that waits for an operator's approval (policy.automation), by the id of its decision; gone once approved, rejected or expired.",
             "# HELP rebalancer_rule_violations Hard placement rules the current placement breaks, by rule (anti_affinity, must_run_on, never_on), at the last pass.",
+            "# HELP rebalancer_start_time_seconds Unix time this Rebalancer process started: a change is a restart, after which its counters start again from what it resolved at start.",
             "# HELP rebalancer_webhook_requests_total Requests to POST /api/v1/webhook by HTTP status code.",
             "# TYPE rebalancer_alerts_expired_total counter",
             "# TYPE rebalancer_build_info gauge",
@@ -61,6 +62,7 @@ public sealed class MetricsContractTests : IDisposable
             "# TYPE rebalancer_move_verdicts_total counter",
             "# TYPE rebalancer_recommendation_pending gauge",
             "# TYPE rebalancer_rule_violations gauge",
+            "# TYPE rebalancer_start_time_seconds gauge",
             "# TYPE rebalancer_webhook_requests_total counter",
         ], metadata);
     }
