@@ -40,7 +40,7 @@ internal static partial class Log
     [LoggerMessage(204, LogLevel.Information, "Recommendation {DecisionId} {Status} by {By}")]
     public static partial void RecommendationResolved(ILogger logger, long decisionId, string status, string by);
 
-    [LoggerMessage(202, LogLevel.Error, "Planning pass failed, retrying at the next tick: {Message}")]
+    [LoggerMessage(202, LogLevel.Error, "Planning pass failed, retrying at the next pass: {Message}")]
     public static partial void PassFailed(ILogger logger, string message, Exception exception);
 
     [LoggerMessage(300, LogLevel.Information, "Migration {MigrationId}: {Domain} {Source} -> {Target} started")]
@@ -49,17 +49,20 @@ internal static partial class Log
     [LoggerMessage(301, LogLevel.Information, "Migration {MigrationId}: {Domain} {Source} -> {Target} succeeded in {Seconds:0.0}s (verified with libvirt)")]
     public static partial void MigrationSucceeded(ILogger logger, long migrationId, string domain, string source, string target, double seconds);
 
-    [LoggerMessage(302, LogLevel.Error, "Migration {MigrationId}: {Domain} {Source} -> {Target} {Outcome}; libvirt places it on {Placement}; stderr: {Stderr}")]
-    public static partial void MigrationFailed(ILogger logger, long migrationId, string domain, string source, string target, string outcome, string placement, string stderr);
+    [LoggerMessage(302, LogLevel.Error, "Migration {MigrationId}: {Domain} {Source} -> {Target} {Result}; libvirt places it on {Placement}; stderr: {Stderr}")]
+    public static partial void MigrationFailed(ILogger logger, long migrationId, string domain, string source, string target, string result, string placement, string stderr);
 
     [LoggerMessage(303, LogLevel.Error, "Migration {MigrationId} of {Domain} broke off: {Message}; it will be resolved from libvirt's placement")]
     public static partial void MigrationCrashed(ILogger logger, long migrationId, string domain, string message);
 
-    [LoggerMessage(304, LogLevel.Warning, "Migration {MigrationId} of {Domain} resolved as {Outcome} from libvirt: the domain is on {Placement}")]
-    public static partial void MigrationResolved(ILogger logger, long migrationId, string domain, string outcome, string placement);
+    [LoggerMessage(304, LogLevel.Warning, "Migration {MigrationId} of {Domain} resolved as {Result} from libvirt: the domain is on {Placement}")]
+    public static partial void MigrationResolved(ILogger logger, long migrationId, string domain, string result, string placement);
 
     [LoggerMessage(306, LogLevel.Warning, "Migration {MigrationId} of {Domain} stays open: libvirt cannot say where the domain is yet ({Placement}); it counts as in flight")]
     public static partial void MigrationUnresolved(ILogger logger, long migrationId, string domain, string placement);
+
+    [LoggerMessage(307, LogLevel.Information, "Migration {MigrationId}: moving {Domain} {Source} -> {Target} {Verdict}: {Detail}")]
+    public static partial void MoveVerified(ILogger logger, long migrationId, string domain, string source, string target, string verdict, string detail);
 
     [LoggerMessage(305, LogLevel.Warning, "virsh domjobabort {Domain} on {Host} failed: {Stderr}")]
     public static partial void JobAbortFailed(ILogger logger, string domain, string host, string stderr);
@@ -76,6 +79,9 @@ internal static partial class Log
     [LoggerMessage(403, LogLevel.Information, "Domain {Domain} is named in the inventory's rules but runs on no host yet; its rules apply once it does")]
     public static partial void RuleDomainNotSeen(ILogger logger, string domain);
 
+    [LoggerMessage(404, LogLevel.Warning, "Hard rule {Rule} broken on {Host}: {Detail}")]
+    public static partial void RuleViolated(ILogger logger, string rule, string host, string detail);
+
     [LoggerMessage(500, LogLevel.Error, "Journal write failed; answering 503 so Alertmanager retries: {Message}")]
     public static partial void JournalWriteFailed(ILogger logger, string message);
 
@@ -84,4 +90,7 @@ internal static partial class Log
 
     [LoggerMessage(501, LogLevel.Information, "loadshift-rebalancer {Version} starting: {Hosts} host(s), journal {JournalPath}, dry run {DryRun}")]
     public static partial void Starting(ILogger logger, string version, int hosts, string journalPath, bool dryRun);
+
+    [LoggerMessage(503, LogLevel.Information, "Journal {Path} brought to schema version {Version}: {Description}")]
+    public static partial void JournalSchemaStep(ILogger logger, string path, int version, string description);
 }

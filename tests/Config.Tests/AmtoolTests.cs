@@ -77,11 +77,11 @@ public sealed partial class AmtoolTests
     }
 
     [Fact]
-    public void Only_HypervisorCpuHigh_asks_for_a_rebalance()
+    public void Only_HypervisorCpuHigh_and_HypervisorMemoryHigh_ask_for_a_rebalance()
     {
         var rebalance = Rule.CommittedAlerts.Where(a => a.Labels.ContainsKey("action")).Select(a => $"{a.Alert} {a.Labels["action"]}");
 
-        Assert.Equal(["HypervisorCpuHigh rebalance"], rebalance);
+        Assert.Equal(["HypervisorCpuHigh rebalance", "HypervisorMemoryHigh rebalance"], rebalance);
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed partial class AmtoolTests
         var rebalanceAlerts = Rule.CommittedAlerts.Where(a => a.Labels.ContainsKey("action")).Select(a => a.Alert!).ToList();
 
         Assert.NotEmpty(rules);
-        Assert.Equal(["HypervisorCpuHigh"], rebalanceAlerts);
+        Assert.Equal(["HypervisorCpuHigh", "HypervisorMemoryHigh"], rebalanceAlerts);
         foreach (var rule in rules)
         {
             var targets = rule.Seq("target_matchers").Strings().ToList();

@@ -112,6 +112,21 @@ public sealed partial class RuleConventionTests
         Assert.Equal(alert.Alert, policy.Str("alertName") ?? alert.Alert);
     }
 
+    [Theory]
+    [InlineData("inventory.example.yaml")]
+    [InlineData("inventory.lab.yaml")]
+    public void HypervisorMemoryHigh_fires_at_the_Rebalancers_memory_high_watermark(string inventory)
+    {
+        // As for CPU: the alert asks for a memory relief above its threshold, and the Rebalancer relieves (and keeps
+        // every target) only under policy.memoryHighWatermark; two numbers would either move nothing or miss a host.
+        var alert = Rule.CommittedAlerts.Single(a => a.Alert == "HypervisorMemoryHigh");
+        var threshold = double.Parse(alert.Expr.Split('>')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var policy = Yaml.Load(Path.Combine(Repository.Root, "src", "Rebalancer", inventory)).Map("policy");
+
+        Assert.Equal(threshold, double.Parse(policy.Str("memoryHighWatermark")!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(alert.Alert, policy.Str("memoryAlertName") ?? alert.Alert);
+    }
+
     [Fact]
     public void A_jobs_down_alert_has_an_absent_companion()
     {

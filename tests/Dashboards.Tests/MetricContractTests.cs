@@ -124,6 +124,7 @@ public sealed partial class MetricContractTests
                      "rebalancer_decisions_total", "rebalancer_migrations_total", "rebalancer_migrations_in_flight",
                      "rebalancer_domains_away_from_home", "rebalancer_domain_migrations_total",
                      "rebalancer_journal_errors_total", "rebalancer_webhook_requests_total", "rebalancer_build_info",
+                     "rebalancer_move_verdicts_total",
                  })
         {
             Assert.Contains(name, names);

@@ -1,3 +1,4 @@
+using Loadshift.Rebalancer.Planning;
 using Loadshift.Simulator.Policies;
 using Loadshift.Simulator.Simulation;
 
@@ -43,6 +44,29 @@ public sealed class PolicyTests
         // hv1 over 0.80 in the ticks at 0, 60, 120 and 180 (c still in flight): 4 of 30 host-ticks.
         Assert.Equal(4.0 / 30, result.OverloadTimeFraction, 6);
         Assert.Equal((0, 0, 0), (result.HardRuleViolations, result.MovesUndone, result.MovesNotHelped));
+    }
+
+    [Fact]
+    public void Loadshift_relieves_a_host_over_its_memory_watermark_with_the_cheapest_domain_that_brings_it_under()
+    {
+        // hv1 gives domains 10 GiB and holds 9.5 (0.95, over 0.90): moving b (1 GiB) leaves 0.85, the cheapest that
+        // relieves it (a, 0.5 GiB, leaves 0.90, not under, and gains under policy.minGain; c, 8 GiB, more to copy). CPU stays
+        // low: no CPU relief.
+        const long Gib = 1L << 30;
+        var scenario = Repo.Scenario("""
+            hosts:
+              - name: hv1
+                cpuCapacity: 4
+                memoryBytes: 10737418240
+              - name: hv2
+                cpuCapacity: 4
+                memoryBytes: 10737418240
+            """, [("a", "hv1", Gib / 2), ("b", "hv1", Gib), ("c", "hv1", 8 * Gib)], Constant(5, 0.2, 0.2, 0.2));
+        var policy = new LoadshiftPolicy(scenario.Policy, scenario.Start);
+        var result = Simulation.Simulator.Run(scenario, [policy]).Single();
+        // At 0 there is no busy ratio yet (no target takes anything without one); at 60 the relief.
+        Assert.Equal(["60 b hv1->hv2"], Moves(scenario, result));
+        Assert.Equal((DecisionKind.MemoryRelief, Reasons.MemoryHigh), (policy.Decisions[^1].Decision.Kind, policy.Decisions[^1].Decision.Reason));
     }
 
     private const string ThreeHostsApart = ThreeHosts + """

@@ -37,7 +37,8 @@ public sealed record StatusResponse(
     DecisionRecord? LastDecision,
     StatusPolicy? Policy = null,
     IReadOnlyList<MigrationProgress>? Progress = null,
-    IReadOnlyList<RecommendationRecord>? Recommendations = null);
+    IReadOnlyList<RecommendationRecord>? Recommendations = null,
+    IReadOnlyList<RuleViolation>? RuleViolations = null);
 
 /// <summary>The policy keys an operator reads the status against.</summary>
 public sealed record StatusPolicy(double HighWatermark, double LowWatermark, string Automation, IReadOnlyDictionary<string, string> DomainAutomation);
@@ -113,7 +114,8 @@ internal static class ApiEndpoints
             snapshot.MetricsError, hosts, away, await s.Worker.InFlightAsync(cancellationToken).ConfigureAwait(false), last,
             new StatusPolicy(policy.HighWatermark, policy.LowWatermark, policy.Automation, policy.DomainAutomation),
             s.Worker.Progress(),
-            await s.Journal.ListRecommendationsAsync(RecommendationStatus.Pending, 100, cancellationToken).ConfigureAwait(false)));
+            await s.Journal.ListRecommendationsAsync(RecommendationStatus.Pending, 100, cancellationToken).ConfigureAwait(false),
+            s.Worker.LastViolations));
     }
 
     /// <summary>Newest first; pass the answer's <c>nextBefore</c> as <c>before</c> for the next page.</summary>

@@ -120,7 +120,9 @@ public sealed class ClusterObserver(
     }
 
     /// <summary>The planner's input from a snapshot. Capacities come from the inventory, load from Prometheus;
-    /// <paramref name="settling"/>: hosts a domain arrived on within policy.settleTime (from the journal).
+    /// <paramref name="settling"/>: hosts a domain arrived on within policy.settleTime (from the journal);
+    /// <paramref name="recentMoves"/>: the journal's recent successful migrations (the no-flapping rules);
+    /// <paramref name="migrationEnds"/>: per host, the end of the last migration from or to it within policy.settleTime.
     /// A domain that just moved may have no series on its new host yet: its share on the old host is converted
     /// by the capacity ratio.</summary>
     public static PlanningInput ToPlanningInput(
@@ -130,7 +132,9 @@ public sealed class ClusterObserver(
         IReadOnlyDictionary<string, DomainHistory> history,
         IReadOnlyList<MigrationInFlight> inFlight,
         DateTimeOffset now,
-        IReadOnlySet<string>? settling = null)
+        IReadOnlySet<string>? settling = null,
+        IReadOnlyList<RecentMove>? recentMoves = null,
+        IReadOnlyDictionary<string, DateTimeOffset>? migrationEnds = null)
     {
         var load = snapshot.Load;
         var reachable = snapshot.Libvirt.ToDictionary(h => h.Name, h => h.Reachable, StringComparer.Ordinal);
@@ -143,12 +147,16 @@ public sealed class ClusterObserver(
             Lookup(load?.HostMemoryAvailable, h.Name) is double available ? (long)available : null,
             snapshot.Maintenance.Contains(h.Name),
             reachable.GetValueOrDefault(h.Name),
-            settling?.Contains(h.Name) == true)).ToList();
+            settling?.Contains(h.Name) == true,
+            migrationEnds is not null && migrationEnds.TryGetValue(h.Name, out var ended) ? ended : null,
+            Lookup(load?.HostMemoryTotal, h.Name) is double total ? (long)total : null)).ToList();
         var capacity = inventory.Hosts.ToDictionary(h => h.Name, h => h.CpuCapacity, StringComparer.Ordinal);
 
         // Shares reported anywhere, for domains that just moved: (host, share).
         var sharesByDomain = new Dictionary<string, (string Host, double Share)>(StringComparer.Ordinal);
         var memoryByDomain = new Dictionary<string, double>(StringComparer.Ordinal);
+        // What a live migration copies: the guest's current memory (the balloon's size), where the Exporter has it.
+        var currentByDomain = new Dictionary<string, double>(StringComparer.Ordinal);
         if (load is not null)
         {
             foreach (var ((host, domain), share) in load.DomainCpuShare)
@@ -158,6 +166,7 @@ public sealed class ClusterObserver(
             foreach (var ((_, domain), bytes) in load.DomainMemoryCurrent)
             {
                 memoryByDomain[domain] = bytes;
+                currentByDomain[domain] = bytes;
             }
             foreach (var ((_, domain), bytes) in load.DomainMemoryMaximum)
             {
@@ -194,9 +203,11 @@ public sealed class ClusterObserver(
                 share = elsewhere.Share * from / to;
             }
             domains.Add(new DomainView(domain, host, share, (long)memoryByDomain.GetValueOrDefault(domain),
-                snapshot.Homes.GetValueOrDefault(domain), pinned.Contains(domain), on.Count > 1 ? on[1] : null));
+                snapshot.Homes.GetValueOrDefault(domain), pinned.Contains(domain), on.Count > 1 ? on[1] : null,
+                currentByDomain.TryGetValue(domain, out var current) ? (long)current : null));
         }
-        return new PlanningInput(hosts, domains, history, inFlight, PlanningPolicy.From(policy), now, PlacementRules.From(inventory.Rules));
+        return new PlanningInput(hosts, domains, history, inFlight, PlanningPolicy.From(policy), now, PlacementRules.From(inventory.Rules),
+            recentMoves);
     }
 
     private static double? Lookup(IReadOnlyDictionary<string, double>? values, string key) =>

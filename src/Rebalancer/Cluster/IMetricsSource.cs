@@ -17,6 +17,7 @@ public interface IMetricsSource
 /// <param name="DomainMemoryMaximum">libvirt_domain_memory_maximum_bytes.</param>
 /// <param name="DomainMemoryCurrent">libvirt_domain_memory_current_bytes.</param>
 /// <param name="HostMemoryUsed">host:hypervisor_memory_used:ratio (free's used/total; for the decision log line).</param>
+/// <param name="HostMemoryTotal">hypervisor_memory_total_bytes (with the available bytes: the host's memory share).</param>
 public sealed record LoadMetrics(
     IReadOnlyDictionary<string, double> HostBusy,
     IReadOnlyDictionary<string, double> HostCalmWindowMaxBusy,
@@ -25,6 +26,7 @@ public sealed record LoadMetrics(
     IReadOnlyDictionary<(string Host, string Domain), double> DomainCpuShare,
     IReadOnlyDictionary<(string Host, string Domain), double> DomainMemoryMaximum,
     IReadOnlyDictionary<(string Host, string Domain), double> DomainMemoryCurrent,
-    IReadOnlyDictionary<string, double> HostMemoryUsed);
+    IReadOnlyDictionary<string, double> HostMemoryUsed,
+    IReadOnlyDictionary<string, double>? HostMemoryTotal = null);
 
 public sealed class MetricsUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

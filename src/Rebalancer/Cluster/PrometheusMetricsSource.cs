@@ -15,6 +15,7 @@ internal sealed class PrometheusMetricsSource(HttpClient http, IOptions<Promethe
     internal const string HostMemoryAvailable = "hypervisor_memory_available_bytes";
     internal const string HostCpus = "hypervisor_cpus";
     internal const string HostMemoryUsed = "host:hypervisor_memory_used:ratio";
+    internal const string HostMemoryTotal = "hypervisor_memory_total_bytes";
 
     public async Task<LoadMetrics> GetLoadAsync(TimeSpan calmWindow, CancellationToken cancellationToken)
     {
@@ -28,10 +29,12 @@ internal sealed class PrometheusMetricsSource(HttpClient http, IOptions<Promethe
         var domainMax = QueryAsync(DomainMemoryMaximum, cancellationToken);
         var domainCurrent = QueryAsync(DomainMemoryCurrent, cancellationToken);
         var memoryUsed = QueryAsync(HostMemoryUsed, cancellationToken);
-        await Task.WhenAll(busy, calm, memory, cpus, domainCpu, domainMax, domainCurrent, memoryUsed).ConfigureAwait(false);
+        var memoryTotal = QueryAsync(HostMemoryTotal, cancellationToken);
+        await Task.WhenAll(busy, calm, memory, cpus, domainCpu, domainMax, domainCurrent, memoryUsed, memoryTotal).ConfigureAwait(false);
         return new LoadMetrics(
             ByHost(busy.Result), ByHost(calm.Result), ByHost(memory.Result), ByHost(cpus.Result),
-            ByDomain(domainCpu.Result), ByDomain(domainMax.Result), ByDomain(domainCurrent.Result), ByHost(memoryUsed.Result));
+            ByDomain(domainCpu.Result), ByDomain(domainMax.Result), ByDomain(domainCurrent.Result), ByHost(memoryUsed.Result),
+            ByHost(memoryTotal.Result));
     }
 
     private static Dictionary<string, double> ByHost(IReadOnlyList<Sample> samples)

@@ -141,6 +141,7 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         }
         Ratio("highWatermark", o.HighWatermark);
         Ratio("lowWatermark", o.LowWatermark);
+        Ratio("memoryHighWatermark", o.MemoryHighWatermark);
         if (o.LowWatermark >= o.HighWatermark)
         {
             errors.Add($"policy.lowWatermark ({o.LowWatermark}) must be below policy.highWatermark ({o.HighWatermark})");
@@ -150,6 +151,19 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         Positive("checkInterval", o.CheckInterval);
         Positive("decisionWindow", o.DecisionWindow);
         Positive("alertExpiry", o.AlertExpiry);
+        Positive("maxMovesWindow", o.MaxMovesWindow);
+        if (!(o.MinGain >= 0 && o.MinGain < 1))
+        {
+            errors.Add($"policy.minGain must be a ratio in [0, 1) (got {o.MinGain})");
+        }
+        if (!(o.MigrationBytesPerSecond > 0) || double.IsInfinity(o.MigrationBytesPerSecond))
+        {
+            errors.Add($"policy.migrationBytesPerSecond must be a positive number of bytes per second (got {o.MigrationBytesPerSecond})");
+        }
+        if (o.MaxMovesPerDomain < 1)
+        {
+            errors.Add($"policy.maxMovesPerDomain must be at least 1 (got {o.MaxMovesPerDomain})");
+        }
         if (o.Cooldown < TimeSpan.Zero)
         {
             errors.Add($"policy.cooldown must not be negative (got {o.Cooldown})");
@@ -165,6 +179,18 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         if (o.CooldownBackoff < 1)
         {
             errors.Add($"policy.cooldownBackoff must be at least 1 (got {o.CooldownBackoff})");
+        }
+        if (o.VerifyAfter is { } verifyAfter)
+        {
+            Positive("verifyAfter", verifyAfter);
+        }
+        if (!(o.VerifyTolerance >= 0 && o.VerifyTolerance < 1))
+        {
+            errors.Add($"policy.verifyTolerance must be a busy ratio in [0, 1) (got {o.VerifyTolerance})");
+        }
+        if (!(o.DidNotHelpCooldownFactor >= 1))
+        {
+            errors.Add($"policy.didNotHelpCooldownFactor must be at least 1 (got {o.DidNotHelpCooldownFactor})");
         }
         if (o.MaxMigrationsInFlight < 1)
         {
@@ -192,6 +218,10 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
             {
                 errors.Add($"policy.domainAutomation.{domain} must be one of {string.Join(", ", Automation.Levels)} (got '{level}')");
             }
+        }
+        if (string.IsNullOrWhiteSpace(o.MemoryAlertName) || o.MemoryAlertName == o.AlertName)
+        {
+            errors.Add($"policy.memoryAlertName is required and must differ from policy.alertName (got '{o.MemoryAlertName}')");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -26,9 +26,46 @@ public sealed class PolicyOptions
     /// <summary>Moves counted for the back-off.</summary>
     public TimeSpan BackoffWindow { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>No domain moves more than this many times within <see cref="MaxMovesWindow"/> (relief, return home;
+    /// a drain is an operator's order and is not held to it, as to the cooldown).</summary>
+    public int MaxMovesPerDomain { get; set; } = 3;
+
+    /// <summary>The window <see cref="MaxMovesPerDomain"/> counts moves in (by their start).</summary>
+    public TimeSpan MaxMovesWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A relief whose predicted gain (how much the higher busy ratio of source and target falls) is under this
+    /// is not made: a move that does not help is a cost without a use.</summary>
+    public double MinGain { get; set; } = 0.05;
+
+    /// <summary>What a live migration copies per second (the network between hosts): turns a move's bytes to copy and
+    /// the guest's dirty rate into its predicted cost. 1 GB/s is a 10 Gbit/s link.</summary>
+    public double MigrationBytesPerSecond { get; set; } = 1e9;
+
+    /// <summary>No move takes a host's memory share (of its own memory: used over MemTotal as the Exporter measures it,
+    /// else the domains' maximum memory over hosts[].memoryBytes) over this; above it, HypervisorMemoryHigh asks for a
+    /// memory relief.</summary>
+    public double MemoryHighWatermark { get; set; } = 0.90;
+
+    /// <summary>The alert that triggers a memory relief; it must also carry <c>action="rebalance"</c>.</summary>
+    public string MemoryAlertName { get; set; } = "HypervisorMemoryHigh";
+
     /// <summary>After a migration touched a host, its busy ratio (a 1m rate) needs this long to show the new load;
     /// no further relief is planned for it before.</summary>
     public TimeSpan SettleTime { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>How long after a migration ends its move is verified against Prometheus (did the source fall as
+    /// predicted, did the target stay under the high watermark); null: <see cref="SettleTime"/>, when the 1m busy
+    /// ratios show the move.</summary>
+    public TimeSpan? VerifyAfter { get; set; }
+
+    /// <summary>The move helped when the source's busy ratio is at most its predicted ratio plus this.</summary>
+    public double VerifyTolerance { get; set; } = 0.10;
+
+    /// <summary>A domain whose last move did not help (or overloaded its target) waits this many times its cooldown
+    /// before it moves again.</summary>
+    public double DidNotHelpCooldownFactor { get; set; } = 2.0;
+
+    public TimeSpan VerifyAfterOrSettleTime => VerifyAfter ?? SettleTime;
 
     /// <summary>At most one decision per host per window, however often Alertmanager repeats itself.</summary>
     public TimeSpan DecisionWindow { get; set; } = TimeSpan.FromMinutes(1);

@@ -18,7 +18,10 @@ internal sealed class JournalStartup(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Log.Starting(logger, RebalancerMetrics.Version, inventory.Value.Hosts.Count, journal.Path, policy.Value.DryRun);
-        await journal.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var step in await journal.InitializeAsync(cancellationToken).ConfigureAwait(false))
+        {
+            Log.JournalSchemaStep(logger, journal.Path, step.Version, step.Description);
+        }
         var homes = inventory.Value.ConfiguredHomes().Select(p => (p.Key, p.Value));
         await journal.SetHomesAsync(homes, "inventory", overwrite: true, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         // Hosts that do not answer now leave their migrations running in the journal; every pass retries.

@@ -11,48 +11,8 @@ namespace Loadshift.Rebalancer.Journal;
 /// decisions, migrations, home hosts, maintenance. What it says survives a crash once a call returned.</summary>
 public sealed class SqliteJournal : IDisposable
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS webhook_receipts (
-            id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, group_key TEXT, status TEXT, receiver TEXT,
-            alert_count INTEGER NOT NULL, body TEXT NOT NULL, truncated_alerts INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS alerts (
-            fingerprint TEXT PRIMARY KEY, alertname TEXT, host TEXT, action TEXT, status TEXT NOT NULL,
-            starts_at TEXT, ends_at TEXT, first_received_at TEXT NOT NULL, last_received_at TEXT NOT NULL,
-            last_receipt_id INTEGER, labels TEXT, note TEXT);
-        CREATE TABLE IF NOT EXISTS decisions (
-            id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, host TEXT NOT NULL, outcome TEXT NOT NULL,
-            reason TEXT NOT NULL, detail TEXT NOT NULL, dry_run INTEGER NOT NULL, domain TEXT, source TEXT, target TEXT,
-            domain_share REAL, source_busy_before REAL, source_busy_after REAL, target_busy_before REAL, target_busy_after REAL);
-        CREATE INDEX IF NOT EXISTS decisions_kind_host ON decisions (kind, host, at);
-        CREATE TABLE IF NOT EXISTS migrations (
-            id INTEGER PRIMARY KEY, decision_id INTEGER REFERENCES decisions (id), domain TEXT NOT NULL,
-            source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT, started_at TEXT NOT NULL, ended_at TEXT,
-            outcome TEXT NOT NULL, exit_code INTEGER, stderr TEXT, placement TEXT, note TEXT,
-            timed_out INTEGER NOT NULL DEFAULT 0);
-        CREATE INDEX IF NOT EXISTS migrations_domain ON migrations (domain, started_at);
-        CREATE TABLE IF NOT EXISTS homes (
-            domain TEXT PRIMARY KEY, home_host TEXT NOT NULL, origin TEXT NOT NULL, recorded_at TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, since TEXT NOT NULL, reason TEXT);
-        CREATE TABLE IF NOT EXISTS decision_explanations (
-            decision_id INTEGER PRIMARY KEY REFERENCES decisions (id), considered TEXT NOT NULL, rejected TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS recommendations (
-            decision_id INTEGER PRIMARY KEY REFERENCES decisions (id), kind TEXT NOT NULL, host TEXT NOT NULL, domain TEXT NOT NULL,
-            source TEXT NOT NULL, target TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, status TEXT NOT NULL,
-            resolved_at TEXT, resolved_by TEXT);
-        CREATE INDEX IF NOT EXISTS recommendations_status ON recommendations (status, kind, host);
-        """;
-
     /// <summary>How an explanation's lists are kept in decision_explanations (JSON, as the API shows them).</summary>
     private static readonly System.Text.Json.JsonSerializerOptions ExplanationJson = new(System.Text.Json.JsonSerializerDefaults.Web);
-
-    /// <summary>Columns added after the first release: a journal file written before them gets them at start
-    /// (CREATE TABLE IF NOT EXISTS leaves an existing table as it is).</summary>
-    private static readonly (string Table, string Column, string Definition)[] AddedColumns =
-    [
-        ("webhook_receipts", "truncated_alerts", "INTEGER NOT NULL DEFAULT 0"),
-        ("alerts", "note", "TEXT"),
-        ("migrations", "timed_out", "INTEGER NOT NULL DEFAULT 0"),
-    ];
 
     /// <summary>How long a write waits for another writer before it fails.</summary>
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
@@ -82,38 +42,25 @@ public sealed class SqliteJournal : IDisposable
 
     public void Dispose() => writeGate.Dispose();
 
-    /// <summary>Creates the file and the schema, and switches to WAL (persistent in the file).</summary>
-    public async Task InitializeAsync(CancellationToken cancellationToken)
+    /// <summary>Creates the file, brings its schema to <see cref="JournalSchema.Version"/> (a file from a newer
+    /// Rebalancer is refused untouched: <see cref="JournalVersionException"/>), and switches to WAL (persistent in the
+    /// file). Returns the schema steps applied.</summary>
+    public async Task<IReadOnlyList<SchemaStep>> InitializeAsync(CancellationToken cancellationToken)
     {
         if (System.IO.Path.GetDirectoryName(Path) is { Length: > 0 } directory)
         {
             Directory.CreateDirectory(directory);
         }
-        await WriteAsync(async connection =>
+        var applied = await WriteAsync(async connection =>
         {
+            var steps = await JournalSchema.MigrateAsync(connection, Path, cancellationToken).ConfigureAwait(false);
             await using var wal = connection.CreateCommand();
             wal.CommandText = "PRAGMA journal_mode=WAL;";
             await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await using var schema = connection.CreateCommand();
-            schema.CommandText = Schema;
-            await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var (table, column, definition) in AddedColumns)
-            {
-                await using var has = connection.CreateCommand();
-                has.CommandText = "SELECT COUNT(*) FROM pragma_table_info($table) WHERE name = $column;";
-                has.Parameters.AddWithValue("$table", table);
-                has.Parameters.AddWithValue("$column", column);
-                if ((long)(await has.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 0)
-                {
-                    await using var add = connection.CreateCommand();
-                    // Names from the constant list above, never from input.
-                    add.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition};";
-                    await add.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-            return 0;
+            return steps;
         }, cancellationToken, initializing: true).ConfigureAwait(false);
         Volatile.Write(ref initialized, 1);
+        return applied;
     }
 
     /// <summary>Journals a notification and the state of its alerts. An alert whose startsAt is older than the
@@ -412,33 +359,23 @@ public sealed class SqliteJournal : IDisposable
                 await ReadAllAsync(migrations, ReadMigration, cancellationToken).ConfigureAwait(false));
         }, cancellationToken);
 
-    /// <summary>When the last decision of this kind about this host was journaled (one per host per window).</summary>
-    public Task<DateTimeOffset?> GetLastDecisionAtAsync(DecisionKind kind, string host, string? exceptReason, CancellationToken cancellationToken) =>
-        ScalarTimeAsync("SELECT MAX(at) FROM decisions WHERE kind = $kind AND host = $host AND reason <> $except;",
-            [("$kind", KindName(kind)), ("$host", host), ("$except", exceptReason ?? "")], cancellationToken);
-
     /// <summary>Hosts a domain arrived on (a successful migration ended) since <paramref name="since"/>: their busy
     /// ratio may not show it yet. (A host a domain left shows too much load meanwhile, which errs on the safe side.)</summary>
     public Task<IReadOnlySet<string>> GetHostsReceivingSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlySet<string>>(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT DISTINCT target FROM migrations WHERE outcome = 'succeeded' AND ended_at >= $since;";
+            command.CommandText = "SELECT DISTINCT target FROM migrations WHERE result = 'succeeded' AND ended_at >= $since;";
             command.Parameters.AddWithValue("$since", Time(since));
             return (await ReadAllAsync(command, r => r.GetString(0), cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         }, cancellationToken);
-
-    /// <summary>When the last migration from or to this host ended (its busy ratio needs time to show the move).</summary>
-    public Task<DateTimeOffset?> GetLastMigrationEndAsync(string host, CancellationToken cancellationToken) =>
-        ScalarTimeAsync("SELECT MAX(ended_at) FROM migrations WHERE source = $host OR target = $host;",
-            [("$host", host)], cancellationToken);
 
     public Task<long> StartMigrationAsync(DateTimeOffset at, long? decisionId, DecisionKind kind, MigrationPlan plan, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = """
-                INSERT INTO migrations (decision_id, domain, source, target, kind, started_at, outcome)
+                INSERT INTO migrations (decision_id, domain, source, target, kind, started_at, result)
                 VALUES ($decision, $domain, $source, $target, $kind, $at, 'running') RETURNING id;
                 """;
             command.Parameters.AddWithValue("$decision", (object?)decisionId ?? DBNull.Value);
@@ -451,20 +388,20 @@ public sealed class SqliteJournal : IDisposable
         }, cancellationToken);
 
     /// <summary>Ends a running migration; false when it was no longer running (another look resolved it first).</summary>
-    /// <param name="timedOut">virsh passed policy.migrationTimeout (the migration's own flag, whatever the outcome).</param>
-    public Task<bool> FinishMigrationAsync(long id, DateTimeOffset endedAt, string outcome, int? exitCode, bool timedOut, string? stderr,
+    /// <param name="timedOut">virsh passed policy.migrationTimeout (the migration's own flag, whatever the result).</param>
+    public Task<bool> FinishMigrationAsync(long id, DateTimeOffset endedAt, string result, int? exitCode, bool timedOut, string? stderr,
         string? placement, string? note, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = """
-                UPDATE migrations SET ended_at = $at, outcome = $outcome, exit_code = $exit, timed_out = $timedOut, stderr = $stderr,
+                UPDATE migrations SET ended_at = $at, result = $result, exit_code = $exit, timed_out = $timedOut, stderr = $stderr,
                                       placement = $placement, note = $note
-                WHERE id = $id AND outcome = 'running';
+                WHERE id = $id AND result = 'running';
                 """;
             command.Parameters.AddWithValue("$id", id);
             command.Parameters.AddWithValue("$at", Time(endedAt));
-            command.Parameters.AddWithValue("$outcome", outcome);
+            command.Parameters.AddWithValue("$result", result);
             command.Parameters.AddWithValue("$exit", (object?)exitCode ?? DBNull.Value);
             command.Parameters.AddWithValue("$timedOut", timedOut ? 1 : 0);
             command.Parameters.AddWithValue("$stderr", stderr is null ? DBNull.Value : StderrTail(stderr));
@@ -481,7 +418,7 @@ public sealed class SqliteJournal : IDisposable
             await using var command = connection.CreateCommand();
             command.CommandText = """
                 UPDATE migrations SET exit_code = $exit, timed_out = $timedOut, stderr = $stderr, note = $note
-                WHERE id = $id AND outcome = 'running';
+                WHERE id = $id AND result = 'running';
                 """;
             command.Parameters.AddWithValue("$id", id);
             command.Parameters.AddWithValue("$exit", exitCode);
@@ -496,8 +433,58 @@ public sealed class SqliteJournal : IDisposable
         ReadAsync<IReadOnlyList<MigrationRecord>>(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"{MigrationColumns} WHERE m.outcome = 'running' ORDER BY m.id;";
+            command.CommandText = $"{MigrationColumns} WHERE m.result = 'running' ORDER BY m.id;";
             return await ReadAllAsync(command, ReadMigration, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>The migrations that succeeded and ended since <paramref name="since"/>, oldest first (the planner's
+    /// no-flapping rules: the per-domain move limit and no move undoing a recent one).</summary>
+    public Task<IReadOnlyList<RecentMove>> GetRecentMovesAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<RecentMove>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT domain, source, target, started_at, ended_at FROM migrations
+                WHERE result = 'succeeded' AND ended_at >= $since ORDER BY started_at, id;
+                """;
+            command.Parameters.AddWithValue("$since", Time(since));
+            return await ReadAllAsync(command,
+                r => new RecentMove(r.GetString(0), r.GetString(1), r.GetString(2), Parse(r.GetString(3)), Parse(r.GetString(4))),
+                cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Per host, when the last migration from or to it ended, of those that ended since <paramref name="since"/>
+    /// (the pass's settling gate).</summary>
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetMigrationEndsSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<string, DateTimeOffset>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT host, MAX(ended_at) FROM (SELECT source AS host, ended_at FROM migrations UNION ALL SELECT target, ended_at FROM migrations)
+                WHERE ended_at >= $since GROUP BY host;
+                """;
+            command.Parameters.AddWithValue("$since", Time(since));
+            var rows = await ReadAllAsync(command, r => (Host: r.GetString(0), At: Parse(r.GetString(1))), cancellationToken).ConfigureAwait(false);
+            return rows.ToDictionary(r => r.Host, r => r.At, StringComparer.Ordinal);
+        }, cancellationToken);
+
+    /// <summary>Per kind and host, the last decision journaled since <paramref name="since"/> and the last one with a
+    /// reason other than settling (the pass's decision window).</summary>
+    public Task<IReadOnlyDictionary<(DecisionKind Kind, string Host), LastDecision>> GetLastDecisionsAsync(DateTimeOffset since,
+        CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<(DecisionKind Kind, string Host), LastDecision>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT kind, host, MAX(at), MAX(CASE WHEN reason <> $settling THEN at END) FROM decisions
+                WHERE at >= $since GROUP BY kind, host;
+                """;
+            command.Parameters.AddWithValue("$since", Time(since));
+            command.Parameters.AddWithValue("$settling", Reasons.Settling);
+            var rows = await ReadAllAsync(command,
+                r => (Kind: ParseKind(r.GetString(0)), Host: r.GetString(1), Last: new LastDecision(Parse(r.GetString(2)), ParseOrNull(r, 3))),
+                cancellationToken).ConfigureAwait(false);
+            return rows.Where(r => r.Kind is not null).ToDictionary(r => (r.Kind!.Value, r.Host), r => r.Last);
         }, cancellationToken);
 
     /// <summary>Per domain, its last successful migration: where it went, when, and why.</summary>
@@ -508,7 +495,7 @@ public sealed class SqliteJournal : IDisposable
             command.CommandText = """
                 SELECT m.domain, m.target, m.id, m.ended_at, d.reason, d.detail
                 FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id
-                WHERE m.id IN (SELECT MAX(id) FROM migrations WHERE outcome = 'succeeded' GROUP BY domain);
+                WHERE m.id IN (SELECT MAX(id) FROM migrations WHERE result = 'succeeded' GROUP BY domain);
                 """;
             var moves = await ReadAllAsync(command,
                 r => new LastMove(r.GetString(0), r.GetString(1), r.GetInt64(2), ParseOrNull(r, 3), StringOrNull(r, 4), StringOrNull(r, 5)),
@@ -516,17 +503,21 @@ public sealed class SqliteJournal : IDisposable
             return moves.ToDictionary(m => m.Domain, StringComparer.Ordinal);
         }, cancellationToken);
 
-    /// <summary>Per domain: start of the last successful move, end of the last attempt, and how many
-    /// successful moves since <paramref name="backoffSince"/>.</summary>
-    public Task<IReadOnlyDictionary<string, DomainHistory>> GetDomainHistoryAsync(DateTimeOffset backoffSince, CancellationToken cancellationToken) =>
+    /// <summary>Per domain: start of the last successful move, end of the last attempt, how many successful moves
+    /// since <paramref name="backoffSince"/>, and <paramref name="didNotHelpCooldownFactor"/> as its cooldown factor
+    /// when the verdict on its last successful move is that it did not help (or overloaded its target).</summary>
+    public Task<IReadOnlyDictionary<string, DomainHistory>> GetDomainHistoryAsync(DateTimeOffset backoffSince, double didNotHelpCooldownFactor,
+        CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyDictionary<string, DomainHistory>>(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = """
                 SELECT domain,
-                       MAX(CASE WHEN outcome = 'succeeded' THEN started_at END),
+                       MAX(CASE WHEN result = 'succeeded' THEN started_at END),
                        MAX(ended_at),
-                       SUM(CASE WHEN outcome = 'succeeded' AND started_at >= $since THEN 1 ELSE 0 END)
+                       SUM(CASE WHEN result = 'succeeded' AND started_at >= $since THEN 1 ELSE 0 END),
+                       (SELECT last.verdict FROM migrations last WHERE last.domain = migrations.domain AND last.result = 'succeeded'
+                        ORDER BY last.id DESC LIMIT 1)
                 FROM migrations GROUP BY domain;
                 """;
             command.Parameters.AddWithValue("$since", Time(backoffSince));
@@ -534,10 +525,50 @@ public sealed class SqliteJournal : IDisposable
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
+                var verdict = StringOrNull(reader, 4);
                 history[reader.GetString(0)] = new DomainHistory(
-                    ParseOrNull(reader, 1), ParseOrNull(reader, 2), reader.IsDBNull(3) ? 0 : reader.GetInt32(3));
+                    ParseOrNull(reader, 1), ParseOrNull(reader, 2), reader.IsDBNull(3) ? 0 : reader.GetInt32(3),
+                    verdict is MoveVerdicts.DidNotHelp or MoveVerdicts.OverloadedTarget ? didNotHelpCooldownFactor : 1);
             }
             return history;
+        }, cancellationToken);
+
+    /// <summary>Successful migrations without a verdict that ended between <paramref name="endedSince"/> and
+    /// <paramref name="endedBefore"/>, with their decision's predictions, oldest first.</summary>
+    public Task<IReadOnlyList<MoveToVerify>> GetMovesToVerifyAsync(DateTimeOffset endedSince, DateTimeOffset endedBefore, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<MoveToVerify>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT m.id, m.domain, m.source, m.target, m.ended_at, d.source_busy_before, d.source_busy_after, d.target_busy_after
+                FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id
+                WHERE m.result = 'succeeded' AND m.verdict IS NULL AND m.ended_at >= $since AND m.ended_at <= $before
+                ORDER BY m.id;
+                """;
+            command.Parameters.AddWithValue("$since", Time(endedSince));
+            command.Parameters.AddWithValue("$before", Time(endedBefore));
+            return await ReadAllAsync(command, r => new MoveToVerify(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                Parse(r.GetString(4)), DoubleOrNull(r, 5), DoubleOrNull(r, 6), DoubleOrNull(r, 7)), cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Journals the verdict on a move; false when it had one already (verified once).</summary>
+    public Task<bool> RecordVerdictAsync(long migrationId, DateTimeOffset at, string verdict, double sourceBusy, double targetBusy, string detail,
+        CancellationToken cancellationToken) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE migrations SET verdict = $verdict, verified_at = $at, source_busy_observed = $source,
+                                      target_busy_observed = $target, verdict_detail = $detail
+                WHERE id = $id AND verdict IS NULL;
+                """;
+            command.Parameters.AddWithValue("$id", migrationId);
+            command.Parameters.AddWithValue("$verdict", verdict);
+            command.Parameters.AddWithValue("$at", Time(at));
+            command.Parameters.AddWithValue("$source", sourceBusy);
+            command.Parameters.AddWithValue("$target", targetBusy);
+            command.Parameters.AddWithValue("$detail", detail);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }, cancellationToken);
 
     public Task<IReadOnlyDictionary<string, HomeRecord>> GetHomesAsync(CancellationToken cancellationToken) =>
@@ -649,16 +680,14 @@ public sealed class SqliteJournal : IDisposable
     {
         DecisionKind.Relief => "relief",
         DecisionKind.ReturnHome => "return_home",
+        DecisionKind.MemoryRelief => "memory_relief",
+        DecisionKind.RuleRepair => "rule_repair",
         _ => "drain",
     };
 
-    internal static DecisionKind? ParseKind(string name) => name switch
-    {
-        "relief" => DecisionKind.Relief,
-        "return_home" => DecisionKind.ReturnHome,
-        "drain" => DecisionKind.Drain,
-        _ => null,
-    };
+    /// <summary>The kind <see cref="KindName"/> wrote; null for a name this release does not know.</summary>
+    internal static DecisionKind? ParseKind(string name) =>
+        Enum.GetValues<DecisionKind>().Select(k => (DecisionKind?)k).FirstOrDefault(k => KindName(k!.Value) == name);
 
     internal static string OutcomeName(DecisionOutcome outcome) => outcome == DecisionOutcome.Migrate ? "migrate" : "no_action";
 
@@ -667,12 +696,14 @@ public sealed class SqliteJournal : IDisposable
 
     private const string DecisionColumns =
         "SELECT id, at, kind, host, outcome, reason, detail, dry_run, domain, source, target, domain_share, " +
-        "source_busy_before, source_busy_after, target_busy_before, target_busy_after FROM decisions";
+        "source_busy_before, source_busy_after, target_busy_before, target_busy_after, " +
+        "(SELECT m.verdict FROM migrations m WHERE m.decision_id = decisions.id ORDER BY m.id DESC LIMIT 1) FROM decisions";
 
     /// <summary>With the reason of the decision that started the migration, so that each says why it happened.</summary>
     private const string MigrationColumns =
-        "SELECT m.id, m.decision_id, m.domain, m.source, m.target, m.kind, m.started_at, m.ended_at, m.outcome, m.exit_code, " +
-        "m.stderr, m.placement, m.note, d.reason, m.timed_out FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id";
+        "SELECT m.id, m.decision_id, m.domain, m.source, m.target, m.kind, m.started_at, m.ended_at, m.result, m.exit_code, " +
+        "m.stderr, m.placement, m.note, d.reason, m.timed_out, m.verdict, m.verified_at, m.source_busy_observed, m.target_busy_observed, " +
+        "m.verdict_detail FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id";
 
     private const string RecommendationColumns =
         "SELECT r.decision_id, r.kind, r.host, r.domain, r.source, r.target, r.created_at, r.expires_at, r.status, r.resolved_at, " +
@@ -689,12 +720,13 @@ public sealed class SqliteJournal : IDisposable
     private static DecisionRecord ReadDecision(SqliteDataReader r) => new(
         r.GetInt64(0), Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
         r.GetInt32(7) != 0, StringOrNull(r, 8), StringOrNull(r, 9), StringOrNull(r, 10), DoubleOrNull(r, 11),
-        DoubleOrNull(r, 12), DoubleOrNull(r, 13), DoubleOrNull(r, 14), DoubleOrNull(r, 15));
+        DoubleOrNull(r, 12), DoubleOrNull(r, 13), DoubleOrNull(r, 14), DoubleOrNull(r, 15), StringOrNull(r, 16));
 
     private static MigrationRecord ReadMigration(SqliteDataReader r) => new(
         r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), StringOrNull(r, 5),
         Parse(r.GetString(6)), ParseOrNull(r, 7), r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9), StringOrNull(r, 10),
-        StringOrNull(r, 11), StringOrNull(r, 12), StringOrNull(r, 13), r.GetInt32(14) != 0);
+        StringOrNull(r, 11), StringOrNull(r, 12), StringOrNull(r, 13), r.GetInt32(14) != 0, StringOrNull(r, 15), ParseOrNull(r, 16),
+        DoubleOrNull(r, 17), DoubleOrNull(r, 18), StringOrNull(r, 19));
 
     private async Task<Page<T>> PageAsync<T>(string sql, long? before, int limit, Func<SqliteDataReader, T> read, Func<T, long> id, CancellationToken cancellationToken) =>
         await ReadAsync(async connection =>

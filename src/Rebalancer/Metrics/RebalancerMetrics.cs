@@ -10,7 +10,7 @@ namespace Loadshift.Rebalancer.Metrics;
 /// nothing else). The names, types, labels and HELP are a contract: prometheus/rules, grafana/ and docs/runbook.md use them.</summary>
 /// <remarks>Every label set a counter is known to take is published at 0 from the start (Prometheus' practice), so
 /// that increase() and rate() see its first event, also the first after a restart: a series born at 1 has no
-/// earlier sample to rise from. Known here: every migration result, every decision outcome with the reasons it can
+/// earlier sample to rise from. Known here: every migration result, every move verdict, every decision outcome with the reasons it can
 /// carry (both sets are closed: <see cref="Reasons"/>), the inventory's domains; the webhook's status codes are
 /// published by <c>UseWebhookRequestCounting</c>, next to the answers, and every other domain at its first
 /// observation (<see cref="DomainObserved"/>). Gauges that describe state are set when /metrics is collected, by
@@ -32,10 +32,19 @@ public sealed class RebalancerMetrics
         factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
 
         BuildInfo = factory.CreateGauge("rebalancer_build_info", "Always 1; the version label says which build of the Rebalancer runs.", "version");
+        StartTime = factory.CreateGauge("rebalancer_start_time_seconds",
+            "Unix time this Rebalancer process started: a change is a restart, after which its counters start again from what it resolved at start.");
+        using (var process = System.Diagnostics.Process.GetCurrentProcess())
+        {
+            StartTime.Set(new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0);
+        }
         Decisions = factory.CreateCounter("rebalancer_decisions_total",
             "Decisions journaled by the planner, by outcome (migrate, no_action, dry_run) and reason.", "outcome", "reason");
         Migrations = factory.CreateCounter("rebalancer_migrations_total",
             "Live migrations finished, by result (succeeded, failed, timed_out, interrupted: running on no host), as verified with libvirt afterwards.", "result");
+        MoveVerdicts = factory.CreateCounter("rebalancer_move_verdicts_total",
+            "Moves verified from Prometheus policy.verifyAfter after a successful migration, by verdict: helped (the source fell as " +
+            "predicted, within policy.verifyTolerance, and the target stayed under the high watermark), did_not_help, overloaded_target.", "verdict");
         MigrationDuration = factory.CreateHistogram("rebalancer_migration_duration_seconds",
             "Wall time of virsh migrate --live, from start to verified placement.",
             new HistogramConfiguration { Buckets = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600] });
@@ -51,6 +60,8 @@ public sealed class RebalancerMetrics
             "Firing alerts treated as resolved because Alertmanager had not re-sent them within policy.alertExpiry (their resolved notification was lost).");
         HostMaintenance = factory.CreateGauge("rebalancer_host_maintenance",
             "1 when the host is in maintenance (drained, or flagged in the inventory), else 0.", "host");
+        RuleViolations = factory.CreateGauge("rebalancer_rule_violations",
+            "Hard placement rules the current placement breaks, by rule (anti_affinity, must_run_on, never_on), at the last pass.", "rule");
         HostReachable = factory.CreateGauge("rebalancer_host_reachable", "1 when libvirt on the host answered at the last check, else 0.", "host");
         LastMigrationTimestamp = factory.CreateGauge("rebalancer_last_migration_timestamp_seconds",
             "Unix time the last live migration ended (for dashboard annotations).");
@@ -66,9 +77,17 @@ public sealed class RebalancerMetrics
             "decision", "kind", "domain", "source", "target");
 
         BuildInfo.WithLabels(Version).Set(1);
-        foreach (var result in new[] { MigrationOutcomes.Succeeded, MigrationOutcomes.Failed, MigrationOutcomes.TimedOut, MigrationOutcomes.Interrupted })
+        foreach (var rule in HardRuleNames)
+        {
+            RuleViolations.WithLabels(rule).Set(0);
+        }
+        foreach (var result in new[] { MigrationResults.Succeeded, MigrationResults.Failed, MigrationResults.TimedOut, MigrationResults.Interrupted })
         {
             Migrations.WithLabels(result).Publish();
+        }
+        foreach (var verdict in Journal.MoveVerdicts.All)
+        {
+            MoveVerdicts.WithLabels(verdict).Publish();
         }
         // One process counts either migrate or dry_run: policy.dryRun is read once, at the start.
         foreach (var reason in Reasons.ForMigration)
@@ -101,9 +120,16 @@ public sealed class RebalancerMetrics
 
     public Gauge BuildInfo { get; }
 
+    /// <summary>The process's start: migrations left open by an earlier process are resolved and counted at start,
+    /// before the first scrape, so a counter may go on from where the earlier process left it (1 before, 1 after) and
+    /// increase() sees no reset; the migration alerts look at this too.</summary>
+    public Gauge StartTime { get; }
+
     public Counter Decisions { get; }
 
     public Counter Migrations { get; }
+
+    public Counter MoveVerdicts { get; }
 
     public Histogram MigrationDuration { get; }
 
@@ -122,6 +148,11 @@ public sealed class RebalancerMetrics
     public Gauge HostMaintenance { get; }
 
     public Gauge HostReachable { get; }
+
+    public Gauge RuleViolations { get; }
+
+    /// <summary>The rules <see cref="RuleViolations"/> counts, each published at 0.</summary>
+    public static IReadOnlyList<string> HardRuleNames { get; } = ["anti_affinity", "must_run_on", "never_on"];
 
     public Gauge LastMigrationTimestamp { get; }
 

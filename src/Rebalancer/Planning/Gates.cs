@@ -1,10 +1,39 @@
 namespace Loadshift.Rebalancer.Planning;
 
 /// <summary>The gates every strategy shares, in one place: the in-flight limit, a host already in a migration,
-/// a domain's cooldown, a host settling from a migration. The decision window (one decision per host per
-/// policy.decisionWindow) needs the journal's last decision and is kept by RebalanceWorker.</summary>
+/// a domain's cooldown, a host settling from a migration; and the pass's own (<see cref="Planner.PlanPass"/>): one
+/// decision per host per policy.decisionWindow, none for a host settling from a migration.</summary>
 internal static class Gates
 {
+    /// <summary>Why a host gets no decision now, or null: it is in a migration, or one touched it less than
+    /// policy.settleTime ago and its 1m busy ratio does not show the move yet.</summary>
+    public static string? Settling(PlanningInput input, string host)
+    {
+        var settle = input.Policy.SettleTimeOrDefault;
+        foreach (var migration in input.InFlight)
+        {
+            if (migration.Source == host || migration.Target == host)
+            {
+                return $"{host} is in a migration; its busy ratio shows the move policy.settleTime ({settle.TotalSeconds:0} s) after it ends";
+            }
+        }
+        foreach (var view in input.Hosts)
+        {
+            if (view.Name == host && view.LastMigrationEndedAt is { } ended && input.Now - ended < settle)
+            {
+                return $"a migration touched {host} until {ended:O}; its busy ratio shows the move at {ended + settle:O} (policy.settleTime)";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A decision of this kind about this host was journaled within policy.decisionWindow (not counting the
+    /// waits for a host to settle when <paramref name="exceptSettling"/>).</summary>
+    public static bool WithinWindow(PassInput pass, DecisionKind kind, string host, bool exceptSettling) =>
+        pass.LastDecisions.TryGetValue((kind, host), out var last)
+        && (exceptSettling ? last.NotSettlingAt : last.At) is { } at
+        && pass.Planning.Now - at < pass.Planning.Policy.DecisionWindowOrDefault;
+
     /// <summary>No action for a host not in the inventory or whose libvirt does not answer.</summary>
     public static Decision? Source(PlanningContext context, DecisionKind kind, string host, out HostView source)
     {
@@ -32,17 +61,23 @@ internal static class Gates
             : null;
 
     /// <summary>When a domain may be moved away again: the cooldown after its last migration, multiplied by
-    /// the back-off for each further migration in the back-off window, capped.</summary>
+    /// the back-off for each further migration in the back-off window, capped, times the domain's factor (a move
+    /// that did not help lengthens it).</summary>
     public static DateTimeOffset? CooldownUntil(DomainHistory? history, PlanningPolicy policy)
     {
         if (history?.LastMigrationEndedAt is not { } ended)
         {
             return null;
         }
-        var moves = Math.Max(1, history.RecentMigrations);
+        return ended + Cooldown(history, policy);
+    }
+
+    /// <summary>The domain's cooldown: policy.cooldown × policy.cooldownBackoff^(moves in the back-off window − 1), capped.</summary>
+    public static TimeSpan Cooldown(DomainHistory? history, PlanningPolicy policy)
+    {
+        var moves = Math.Max(1, history?.RecentMigrations ?? 1);
         var seconds = policy.CooldownOrDefault.TotalSeconds * Math.Pow(policy.CooldownBackoff, moves - 1);
-        var cooldown = TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxCooldownOrDefault.TotalSeconds));
-        return ended + cooldown;
+        return TimeSpan.FromSeconds(Math.Min(seconds, policy.MaxCooldownOrDefault.TotalSeconds) * (history?.CooldownFactor ?? 1));
     }
 
     /// <summary>The domain moved within its cooldown.</summary>

@@ -15,6 +15,8 @@ internal sealed class PlanningContext
     private static readonly IReadOnlyList<DomainView> None = [];
     private readonly Dictionary<string, List<DomainView>> byHost = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> committedMemory = new(StringComparer.Ordinal);
+    private static readonly IReadOnlyList<RecentMove> NoMoves = [];
+    private readonly Dictionary<string, List<RecentMove>> movesOf = new(StringComparer.Ordinal);
 
     public PlanningContext(PlanningInput input)
     {
@@ -39,6 +41,14 @@ internal sealed class PlanningContext
             HostsInFlight.Add(migration.Target);
             DomainsInFlight.Add(migration.Domain);
         }
+        foreach (var move in input.RecentMoves ?? NoMoves)
+        {
+            if (!movesOf.TryGetValue(move.Domain, out var list))
+            {
+                movesOf[move.Domain] = list = [];
+            }
+            list.Add(move);
+        }
         Rules = new RuleIndex(input);
     }
 
@@ -55,21 +65,79 @@ internal sealed class PlanningContext
     /// <summary>The inventory's placement rules, indexed by domain.</summary>
     public RuleIndex Rules { get; }
 
+    /// <summary>The domain's recent moves, as the input orders them (oldest first).</summary>
+    public IReadOnlyList<RecentMove> RecentMovesOf(string domain) => movesOf.TryGetValue(domain, out var list) ? list : NoMoves;
+
+    /// <summary>The domain's moves that started within policy.maxMovesWindow, the one in flight included.</summary>
+    public int MovesWithinWindow(string domain)
+    {
+        var since = Input.Now - Policy.MaxMovesWindowOrDefault;
+        var count = DomainsInFlight.Contains(domain) ? 1 : 0;
+        foreach (var move in RecentMovesOf(domain))
+        {
+            if (move.StartedAt >= since)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
     public IReadOnlyList<DomainView> DomainsOn(string host) => byHost.TryGetValue(host, out var list) ? list : None;
 
+    /// <summary>A guest that dirties memory faster than this share of the copy rate is taken to converge no faster
+    /// (virsh migrate --auto-converge throttles it): the cost stays finite.</summary>
+    internal const double MaxDirtyShare = 0.9;
+
     /// <summary>The prediction: moving a domain that uses share s of the source's capacity onto the target adds
-    /// s × capacity(source) / capacity(target) to the target's busy ratio and takes s from the source's.</summary>
-    public static MigrationPlan PlanMove(DomainView domain, HostView source, HostView target)
+    /// s × capacity(source) / capacity(target) to the target's busy ratio and takes s from the source's; the gain is how
+    /// much the higher of the two busy ratios falls; the cost, see <see cref="CostBytes"/>.</summary>
+    public static MigrationPlan PlanMove(DomainView domain, HostView source, HostView target, PlanningPolicy policy)
     {
         var sourceBusy = source.BusyRatio ?? 0;
+        var targetBusy = target.BusyRatio ?? 0;
+        var sourceAfter = Math.Max(0, sourceBusy - domain.CpuShare);
+        var targetAfter = BusyAfter(domain, source, target);
+        var cost = CostBytes(domain, policy);
         return new MigrationPlan(domain.Name, source.Name, target.Name, domain.CpuShare, domain.MemoryBytes,
-            sourceBusy, Math.Max(0, sourceBusy - domain.CpuShare),
-            target.BusyRatio ?? 0, BusyAfter(domain, source, target));
+            sourceBusy, sourceAfter, targetBusy, targetAfter,
+            Gain: Math.Max(sourceBusy, targetBusy) - Math.Max(sourceAfter, targetAfter),
+            CostBytes: cost, CostSeconds: cost / policy.MigrationBytesPerSecond);
+    }
+
+    /// <summary>The bytes a live migration of the domain copies: its memory once, then in each pre-copy round what the
+    /// guest dirtied during the last, d/b of it (d its dirty rate, b policy.migrationBytesPerSecond): m / (1 − d/b), with
+    /// d/b at most <see cref="MaxDirtyShare"/>.</summary>
+    public static long CostBytes(DomainView domain, PlanningPolicy policy)
+    {
+        var bytes = (double)(domain.CopyBytes ?? domain.MemoryBytes);
+        var dirtyShare = Math.Min(MaxDirtyShare, Math.Max(0, (domain.DirtyBytesPerSecond ?? 0) / policy.MigrationBytesPerSecond));
+        return (long)(bytes / (1 - dirtyShare));
     }
 
     /// <summary>The target's busy ratio after the move, as in <see cref="PlanMove"/>, without building the plan.</summary>
     public static double BusyAfter(DomainView domain, HostView source, HostView target) =>
         (target.BusyRatio ?? 0) + (domain.CpuShare * source.CpuCapacity / target.CpuCapacity);
+
+    /// <summary>The host's memory share of its own memory: used (MemTotal − MemAvailable) over MemTotal as the Exporter
+    /// measures it; else the domains' maximum memory over the inventory's memoryBytes; null when neither is known.</summary>
+    public double? MemoryShare(HostView host) => Share(host, null, 0);
+
+    /// <summary>The host's memory share with <paramref name="domain"/> added (measured: its current memory) or taken
+    /// away (<paramref name="sign"/> −1), as <see cref="MemoryShare"/> counts it; null when unknown.</summary>
+    public double? MemoryShareWith(HostView host, DomainView domain, int sign = 1) => Share(host, domain, sign);
+
+    /// <summary>Bytes over bytes, the domain's added before dividing: 9.5 GiB − 0.5 GiB of 10 is 0.90 exactly.</summary>
+    private double? Share(HostView host, DomainView? domain, int sign)
+    {
+        if (host.MemoryTotalBytes is long total && total > 0 && host.MemoryAvailableBytes is long available)
+        {
+            return Math.Max(0, (double)(total - available + (sign * (domain is null ? 0 : domain.CopyBytes ?? domain.MemoryBytes))) / total);
+        }
+        return host.MemoryBytes > 0
+            ? Math.Max(0, (double)(committedMemory.GetValueOrDefault(host.Name) + (sign * (domain?.MemoryBytes ?? 0))) / host.MemoryBytes)
+            : null;
+    }
 
     public bool MemoryFits(HostView target, DomainView domain)
     {
@@ -127,7 +195,14 @@ internal sealed class PlanningContext
         var soft = weight.SoftBroken is { } broken
             ? broken.ConvertAll(rule => $"{rule.Name}: {rule.Reason(this, domain, target, weight.BusyAfter)}")
             : [];
-        return new Candidate(PlanMove(domain, source, target), soft);
+        var plan = PlanMove(domain, source, target, Policy) with
+        {
+            SourceMemoryBefore = MemoryShare(source),
+            SourceMemoryAfter = MemoryShareWith(source, domain, -1),
+            TargetMemoryBefore = MemoryShare(target),
+            TargetMemoryAfter = MemoryShareWith(target, domain),
+        };
+        return new Candidate(plan, soft);
     }
 
     /// <summary>Adds a rejection unless the decision holds <see cref="MaxRejections"/> already; the reason's text is

@@ -10,6 +10,11 @@ namespace Loadshift.Rebalancer.Planning;
 /// <param name="Reachable">libvirt answered on this host in this snapshot.</param>
 /// <param name="Settling">A domain arrived on this host less than policy.settleTime ago: its busy ratio (a 1m rate)
 /// does not show it yet, so it takes no other domain until it does.</param>
+/// <param name="MemoryTotalBytes">hypervisor_memory_total_bytes (MemTotal); with <paramref name="MemoryAvailableBytes"/>
+/// it gives the host's memory share as measured; null when unknown (then the inventory's memoryBytes and the domains'
+/// maximum memory are taken).</param>
+/// <param name="LastMigrationEndedAt">When the last migration from or to this host ended, if within policy.settleTime
+/// (the pass's settling gate, <see cref="Gates.Settling"/>); null otherwise.</param>
 public sealed record HostView(
     string Name,
     double CpuCapacity,
@@ -19,7 +24,9 @@ public sealed record HostView(
     long? MemoryAvailableBytes,
     bool Maintenance,
     bool Reachable,
-    bool Settling = false);
+    bool Settling = false,
+    DateTimeOffset? LastMigrationEndedAt = null,
+    long? MemoryTotalBytes = null);
 
 /// <summary>A running domain (libvirt's word for a VM).</summary>
 /// <param name="Host">Where libvirt reports it running now.</param>
@@ -28,18 +35,52 @@ public sealed record HostView(
 /// <param name="HomeHost">Where it belongs (inventory, else where it was first seen).</param>
 /// <param name="AlsoOn">Another host libvirt shows it active on too (a migration under way, this process's or one by
 /// hand, or the same domain started twice): it is not moved while that lasts.</param>
-public sealed record DomainView(string Name, string Host, double CpuShare, long MemoryBytes, string? HomeHost, bool Pinned, string? AlsoOn = null);
+/// <param name="CopyBytes">libvirt_domain_memory_current_bytes: the memory a live migration copies; null: unknown,
+/// <paramref name="MemoryBytes"/> is taken.</param>
+/// <param name="DirtyBytesPerSecond">How fast the guest dirties its memory (copied again in each pre-copy round); null
+/// where the input has no figure (the Exporter has none today).</param>
+public sealed record DomainView(string Name, string Host, double CpuShare, long MemoryBytes, string? HomeHost, bool Pinned, string? AlsoOn = null,
+    long? CopyBytes = null, double? DirtyBytesPerSecond = null);
 
 /// <summary>What the journal remembers of a domain's moves.</summary>
 /// <param name="LastMovedAt">Start of its last successful migration (orders "last moved returns first").</param>
 /// <param name="LastMigrationEndedAt">End of its last migration of any outcome (starts its cooldown).</param>
 /// <param name="RecentMigrations">Migrations within policy.backoffWindow (drives the back-off).</param>
-public sealed record DomainHistory(DateTimeOffset? LastMovedAt, DateTimeOffset? LastMigrationEndedAt, int RecentMigrations);
+/// <param name="CooldownFactor">Lengthens the cooldown: policy.didNotHelpCooldownFactor when its last move did not
+/// help (verified from Prometheus), else 1.</param>
+public sealed record DomainHistory(DateTimeOffset? LastMovedAt, DateTimeOffset? LastMigrationEndedAt, int RecentMigrations, double CooldownFactor = 1);
 
 public sealed record MigrationInFlight(string Domain, string Source, string Target, DateTimeOffset StartedAt);
 
+/// <summary>A migration that succeeded recently (from the journal): what the no-flapping rules look at.</summary>
+public sealed record RecentMove(string Domain, string Source, string Target, DateTimeOffset StartedAt, DateTimeOffset EndedAt);
+
 /// <summary>Everything one planning step needs; the planner reads nothing else.</summary>
 /// <param name="Rules">The inventory's placement rules; null for none.</param>
+/// <param name="RecentMoves">The migrations that succeeded within policy.maxMovesWindow or the longest cooldown
+/// (whichever is longer), oldest first; null for none.</param>
+/// <summary>The journal's last decision of one kind about one host.</summary>
+/// <param name="NotSettlingAt">The last one whose reason was not settling (a wait for a host to settle opens no window).</param>
+public sealed record LastDecision(DateTimeOffset At, DateTimeOffset? NotSettlingAt);
+
+/// <summary>What one pass decides on: the planning input, the hosts to drain and to relieve, and the journal's last
+/// decisions (for policy.decisionWindow).</summary>
+/// <param name="Drains">Hosts in maintenance (drained in ordinal order, before any relief).</param>
+/// <param name="Firing">Hosts whose alert fires, in the order the alerts came.</param>
+/// <param name="LastDecisions">The journal's last decision per kind and host, at least those within policy.decisionWindow.</param>
+/// <param name="DryRun">policy.dryRun: a move decided is not in flight for the decisions after it.</param>
+/// <param name="MemoryFiring">Hosts whose memory alert (policy.memoryAlertName) fires, in the order the alerts came.</param>
+/// <param name="ReturnHome">Whether to plan a return home; the simulator leaves it out when it knows the answer is no
+/// action (which is never journaled).</param>
+public sealed record PassInput(
+    PlanningInput Planning,
+    IReadOnlyCollection<string> Drains,
+    IReadOnlyList<string> Firing,
+    IReadOnlyDictionary<(DecisionKind Kind, string Host), LastDecision> LastDecisions,
+    bool DryRun = false,
+    bool ReturnHome = true,
+    IReadOnlyList<string>? MemoryFiring = null);
+
 public sealed record PlanningInput(
     IReadOnlyList<HostView> Hosts,
     IReadOnlyList<DomainView> Domains,
@@ -47,7 +88,8 @@ public sealed record PlanningInput(
     IReadOnlyList<MigrationInFlight> InFlight,
     PlanningPolicy Policy,
     DateTimeOffset Now,
-    PlacementRules? Rules = null);
+    PlacementRules? Rules = null,
+    IReadOnlyList<RecentMove>? RecentMoves = null);
 
 /// <summary>The policy knobs the planner uses (a copy, so the planner does not depend on options binding).</summary>
 public sealed record PlanningPolicy(
@@ -56,14 +98,32 @@ public sealed record PlanningPolicy(
     TimeSpan? Cooldown = null,
     double CooldownBackoff = 2.0,
     TimeSpan? MaxCooldown = null,
-    int MaxMigrationsInFlight = 1)
+    int MaxMigrationsInFlight = 1,
+    int MaxMovesPerDomain = 3,
+    TimeSpan? MaxMovesWindow = null,
+    TimeSpan? DecisionWindow = null,
+    TimeSpan? SettleTime = null,
+    double MinGain = 0.05,
+    double MigrationBytesPerSecond = 1e9,
+    double MemoryHighWatermark = 0.90)
 {
+    public TimeSpan DecisionWindowOrDefault => DecisionWindow ?? TimeSpan.FromMinutes(1);
+
+    public TimeSpan SettleTimeOrDefault => SettleTime ?? TimeSpan.FromSeconds(90);
+
     public TimeSpan CooldownOrDefault => Cooldown ?? TimeSpan.FromMinutes(5);
 
     public TimeSpan MaxCooldownOrDefault => MaxCooldown ?? TimeSpan.FromHours(1);
 
+    public TimeSpan MaxMovesWindowOrDefault => MaxMovesWindow ?? TimeSpan.FromHours(1);
+
+    /// <summary>How far back the input's <see cref="PlanningInput.RecentMoves"/> must reach.</summary>
+    public TimeSpan RecentMovesReach => MaxMovesWindowOrDefault > MaxCooldownOrDefault ? MaxMovesWindowOrDefault : MaxCooldownOrDefault;
+
     public static PlanningPolicy From(Inventory.PolicyOptions o) =>
-        new(o.HighWatermark, o.LowWatermark, o.Cooldown, o.CooldownBackoff, o.MaxCooldown, o.MaxMigrationsInFlight);
+        new(o.HighWatermark, o.LowWatermark, o.Cooldown, o.CooldownBackoff, o.MaxCooldown, o.MaxMigrationsInFlight,
+            o.MaxMovesPerDomain, o.MaxMovesWindow, o.DecisionWindow, o.SettleTime, o.MinGain, o.MigrationBytesPerSecond,
+            o.MemoryHighWatermark);
 }
 
 public enum DecisionKind
@@ -76,7 +136,21 @@ public enum DecisionKind
 
     /// <summary>A host in maintenance: move everything off it.</summary>
     Drain,
+
+    /// <summary>A host's HypervisorMemoryHigh fires: move a domain off it to bring its memory under the mark.</summary>
+    MemoryRelief,
+
+    /// <summary>A hard placement rule is broken: the one move that repairs it.</summary>
+    RuleRepair,
 }
+
+/// <summary>A hard placement rule the current placement breaks.</summary>
+/// <param name="Rule">The rule's name as rejections carry it: <c>anti_affinity</c>, <c>must_run_on</c>, <c>never_on</c>.</param>
+/// <param name="Host">Where it is broken.</param>
+/// <param name="Domains">The domains that break it there (a move of any one of them repairs it, for anti-affinity all
+/// members on the host but one).</param>
+/// <param name="Detail">In words, e.g. "web1 and web2 of anti-affinity group web run on hv1".</param>
+public sealed record RuleViolation(string Rule, string Host, IReadOnlyList<string> Domains, string Detail);
 
 public enum DecisionOutcome
 {
@@ -86,6 +160,13 @@ public enum DecisionOutcome
 
 /// <summary>One move with the numbers that justify it.</summary>
 /// <param name="DomainShare">The domain's CPU as a share of the source's capacity.</param>
+/// <param name="Gain">The predicted effect: how much the higher busy ratio of the two hosts falls (before: the source's or
+/// the target's, whichever is higher; after: likewise), see <see cref="PlanningContext.PlanMove"/>.</param>
+/// <param name="CostBytes">The predicted cost: the bytes the live migration copies (its memory, and what the guest dirties
+/// again during the copy, where the input has a dirty rate).</param>
+/// <param name="CostSeconds">The same at policy.migrationBytesPerSecond.</param>
+/// <param name="SourceMemoryBefore">The source's memory share (of its own memory) before the move, and so on; null
+/// when the input has no memory figure for the host. For a memory relief <paramref name="Gain"/> is in memory shares.</param>
 public sealed record MigrationPlan(
     string Domain,
     string Source,
@@ -95,7 +176,14 @@ public sealed record MigrationPlan(
     double SourceBusyBefore,
     double SourceBusyAfter,
     double TargetBusyBefore,
-    double TargetBusyAfter);
+    double TargetBusyAfter,
+    double Gain = 0,
+    long CostBytes = 0,
+    double CostSeconds = 0,
+    double? SourceMemoryBefore = null,
+    double? SourceMemoryAfter = null,
+    double? TargetMemoryBefore = null,
+    double? TargetMemoryAfter = null);
 
 /// <summary>The planner's answer: one migration with its reasons, or no action with the reason.</summary>
 /// <param name="Host">The host the decision is about: the overloaded one, the drained one, or the home host.</param>
@@ -148,13 +236,28 @@ public static class Reasons
     /// <summary>The host is in a migration or just was: its 1m busy ratio does not show the move yet (policy.settleTime).</summary>
     public const string Settling = "settling";
 
+    /// <summary>Every move that would relieve the host gains less than policy.minGain.</summary>
+    public const string SmallGain = "small_gain";
+
+    /// <summary>A memory relief's migrate reason: the host's memory share is over policy.memoryHighWatermark.</summary>
+    public const string MemoryHigh = "memory_high";
+
+    /// <summary>A memory relief's no-action: the host's memory share is not over the mark (or unknown).</summary>
+    public const string MemoryNotHigh = "memory_not_high";
+
+    /// <summary>A rule repair's migrate reason: a hard placement rule is broken.</summary>
+    public const string RuleRepair = "rule_repair";
+
+    /// <summary>No hard placement rule is broken (a rule repair's no-action, never journaled).</summary>
+    public const string NoViolation = "no_violation";
+
     /// <summary>The reasons of a decision that migrates (outcome migrate, or dry_run under policy.dryRun).</summary>
-    public static IReadOnlyList<string> ForMigration { get; } = [Overloaded, ReturnHome, Drain];
+    public static IReadOnlyList<string> ForMigration { get; } = [Overloaded, ReturnHome, Drain, MemoryHigh, RuleRepair];
 
     /// <summary>The reasons of a no_action decision.</summary>
     public static IReadOnlyList<string> ForNoAction { get; } =
         [NotOverloaded, NoMetrics, HostUnreachable, UnknownHost, InFlightLimit, HostInMigration, NoMovableDomain, NoTarget,
-         NothingAway, HomeNotReady, DrainComplete, Settling];
+         NothingAway, HomeNotReady, DrainComplete, Settling, SmallGain, MemoryNotHigh, NoViolation];
 }
 
 /// <summary>The inventory's placement rules as the planner reads them (a copy, as <see cref="PlanningPolicy"/>).</summary>

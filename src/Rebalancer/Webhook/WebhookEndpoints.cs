@@ -171,7 +171,8 @@ internal static class WebhookEndpoints
 
     /// <summary>The alert the Rebalancer acts on: policy.alertName with action="rebalance" on an inventory host.</summary>
     internal static bool IsRelevant(string? alertName, string? action, string? host, PolicyOptions policy, InventoryOptions inventory) =>
-        alertName == policy.AlertName && action == "rebalance" && host is not null && inventory.FindHost(host) is not null;
+        (alertName == policy.AlertName || alertName == policy.MemoryAlertName) && action == "rebalance" && host is not null
+        && inventory.FindHost(host) is not null;
 
     private static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",

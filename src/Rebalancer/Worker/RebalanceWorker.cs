@@ -12,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace Loadshift.Rebalancer.Worker;
 
 /// <summary>The loop that replaces the seed's cron job: on every wake-up (webhook, migration end) and every
-/// policy.checkInterval it looks at the cluster, resolves open migrations, and decides: drains first,
-/// then relief for hosts whose alert fires, then the return home.</summary>
+/// policy.checkInterval it looks at the cluster, resolves open migrations, verifies the moves that have settled, and
+/// asks the planner for the pass's decisions (<see cref="Planner.PlanPass"/>: drains first, then relief for hosts whose
+/// alert fires, then the return home, with the decision window and settling gates), which it journals and carries out.</summary>
 public sealed partial class RebalanceWorker(
     ClusterObserver observer,
     SqliteJournal journal,
@@ -31,6 +32,7 @@ public sealed partial class RebalanceWorker(
     private readonly InventoryOptions inventory = inventoryOptions.Value;
     private readonly PolicyOptions policy = policyOptions.Value;
     private readonly ClusterGauges gauges = new(metrics, inventoryOptions.Value);
+    private readonly MoveVerifier verifier = new(journal, metrics, policyOptions.Value, time, logger);
     private readonly SemaphoreSlim passGate = new(1, 1);
     private readonly List<Task> migrations = [];
     private DateTimeOffset prunedAt = DateTimeOffset.MinValue;
@@ -86,6 +88,9 @@ public sealed partial class RebalanceWorker(
         await Task.WhenAll(pending.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
     }
 
+    /// <summary>The hard rules the placement broke at the last pass (GET /api/v1/status).</summary>
+    public IReadOnlyList<RuleViolation> LastViolations { get; private set; } = [];
+
     /// <summary>One look and at most one decision per host. Passes never overlap.</summary>
     public async Task RunPassAsync(CancellationToken cancellationToken)
     {
@@ -97,22 +102,36 @@ public sealed partial class RebalanceWorker(
             await ExpireRecommendationsAsync(cancellationToken).ConfigureAwait(false);
             await PruneAsync(cancellationToken).ConfigureAwait(false);
             var snapshot = await observer.ObserveAsync(cancellationToken).ConfigureAwait(false);
+            // Before the decisions: a verdict that lengthens a domain's cooldown counts in this pass, and the busy
+            // ratios are those before any move this pass starts.
+            await verifier.VerifyDueAsync(snapshot.Load, cancellationToken).ConfigureAwait(false);
             var input = await BuildInputAsync(snapshot, cancellationToken).ConfigureAwait(false);
             foreach (var domain in input.Domains)
             {
                 metrics.DomainObserved(domain.Name);
             }
             gauges.Saw(snapshot, input);
+            var violations = Planner.Violations(input);
+            foreach (var rule in RebalancerMetrics.HardRuleNames)
+            {
+                metrics.RuleViolations.WithLabels(rule).Set(violations.Count(v => v.Rule == rule));
+            }
+            // Logged when first found, not every pass.
+            foreach (var violation in violations.Where(v => !LastViolations.Any(l => l.Detail == v.Detail)))
+            {
+                Log.RuleViolated(logger, violation.Rule, violation.Host, violation.Detail);
+            }
+            LastViolations = violations;
 
-            foreach (var host in snapshot.Maintenance.Order(StringComparer.Ordinal))
+            var now = time.GetUtcNow();
+            var lastDecisions = await journal.GetLastDecisionsAsync(now - policy.DecisionWindow, cancellationToken).ConfigureAwait(false);
+            var firing = await FiringHostsAsync(cancellationToken).ConfigureAwait(false);
+            var memoryFiring = await FiringHostsAsync(policy.MemoryAlertName, cancellationToken).ConfigureAwait(false);
+            var pass = new PassInput(input, snapshot.Maintenance, firing, lastDecisions, policy.DryRun, MemoryFiring: memoryFiring);
+            foreach (var decision in Planner.PlanPass(pass))
             {
-                input = await DecideAsync(input, snapshot, DecisionKind.Drain, host, i => Planner.PlanDrain(i, host), cancellationToken).ConfigureAwait(false);
+                await ActAsync(decision, snapshot, input, cancellationToken).ConfigureAwait(false);
             }
-            foreach (var host in await FiringHostsAsync(cancellationToken).ConfigureAwait(false))
-            {
-                input = await DecideAsync(input, snapshot, DecisionKind.Relief, host, i => Planner.PlanRelief(i, host), cancellationToken).ConfigureAwait(false);
-            }
-            await DecideAsync(input, snapshot, DecisionKind.ReturnHome, null, Planner.PlanReturnHome, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -165,15 +184,21 @@ public sealed partial class RebalanceWorker(
         }
         var decisions = snapshot.Maintenance.Order(StringComparer.Ordinal).Select(h => Planner.PlanDrain(input, h)).ToList();
         decisions.AddRange((await FiringHostsAsync(cancellationToken).ConfigureAwait(false)).Select(h => Planner.PlanRelief(input, h)));
+        decisions.AddRange((await FiringHostsAsync(policy.MemoryAlertName, cancellationToken).ConfigureAwait(false))
+            .Select(h => Planner.PlanMemoryRelief(input, h)));
+        decisions.Add(Planner.PlanRuleRepair(input));
         decisions.Add(Planner.PlanReturnHome(input));
         return decisions;
     }
 
     /// <summary>Hosts whose HypervisorCpuHigh (action="rebalance") fires according to the journal, re-sent by
     /// Alertmanager within policy.alertExpiry.</summary>
-    public async Task<IReadOnlyList<string>> FiringHostsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> FiringHostsAsync(CancellationToken cancellationToken) => FiringHostsAsync(policy.AlertName, cancellationToken);
+
+    /// <summary>Hosts whose <paramref name="alertName"/> (action="rebalance") fires according to the journal.</summary>
+    public async Task<IReadOnlyList<string>> FiringHostsAsync(string alertName, CancellationToken cancellationToken)
     {
-        var alerts = await journal.GetFiringAlertsAsync(policy.AlertName, ExpiryCutoff(), cancellationToken).ConfigureAwait(false);
+        var alerts = await journal.GetFiringAlertsAsync(alertName, ExpiryCutoff(), cancellationToken).ConfigureAwait(false);
         return [.. alerts
             .Where(a => WebhookEndpoints.IsRelevant(a.AlertName, a.Action, a.Host, policy, inventory))
             .Select(a => a.Host!)
@@ -183,10 +208,13 @@ public sealed partial class RebalanceWorker(
     private async Task<PlanningInput> BuildInputAsync(ClusterSnapshot snapshot, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var history = await journal.GetDomainHistoryAsync(now - policy.BackoffWindow, cancellationToken).ConfigureAwait(false);
+        var history = await journal.GetDomainHistoryAsync(now - policy.BackoffWindow, policy.DidNotHelpCooldownFactor, cancellationToken).ConfigureAwait(false);
         var inFlight = await InFlightAsync(cancellationToken).ConfigureAwait(false);
         var settling = await journal.GetHostsReceivingSinceAsync(now - policy.SettleTime, cancellationToken).ConfigureAwait(false);
-        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now, settling);
+        var planning = PlanningPolicy.From(policy);
+        var recentMoves = await journal.GetRecentMovesAsync(now - planning.RecentMovesReach, cancellationToken).ConfigureAwait(false);
+        var migrationEnds = await journal.GetMigrationEndsSinceAsync(now - policy.SettleTime, cancellationToken).ConfigureAwait(false);
+        return ClusterObserver.ToPlanningInput(snapshot, inventory, policy, history, inFlight, now, settling, recentMoves, migrationEnds);
     }
 
     /// <summary>The migrations this process runs, and those the journal still shows running that no task here runs
@@ -204,59 +232,28 @@ public sealed partial class RebalanceWorker(
         return inFlight;
     }
 
-    private async Task<PlanningInput> DecideAsync(PlanningInput input, ClusterSnapshot snapshot, DecisionKind kind, string? host,
-        Func<PlanningInput, Decision> plan, CancellationToken cancellationToken)
+    /// <summary>Journals the pass's decision and, for a move (not a dry run), starts its migration.</summary>
+    private async Task ActAsync(Decision decision, ClusterSnapshot snapshot, PlanningInput input, CancellationToken cancellationToken)
     {
-        if (host is not null && await SettlingAsync(input, host, cancellationToken).ConfigureAwait(false) is { } settling)
-        {
-            // Said once per window, so that a firing alert with no move has its reason in the journal too.
-            if (!await WithinWindowAsync(kind, host, null, cancellationToken).ConfigureAwait(false))
-            {
-                await RecordAsync(Decision.NoAction(kind, host, Reasons.Settling, settling), snapshot, input, cancellationToken).ConfigureAwait(false);
-            }
-            return input;
-        }
-        // Relief: one decision per host per window, however often Alertmanager repeats itself (waiting for a host to
-        // settle does not count: the relief follows as soon as it has).
-        if (kind == DecisionKind.Relief && await WithinWindowAsync(kind, host!, Reasons.Settling, cancellationToken).ConfigureAwait(false))
-        {
-            return input;
-        }
-        var decision = plan(input);
-        if (kind == DecisionKind.ReturnHome)
-        {
-            // Checked every pass: only moves are journaled, once the home host settled from the last one.
-            if (decision.Outcome == DecisionOutcome.NoAction || await SettlingAsync(input, decision.Host, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                return input;
-            }
-        }
-        // Drains and returns move one domain after another; a repeated no-action or dry-run answer is journaled once per window.
-        if (kind != DecisionKind.Relief && (decision.Outcome == DecisionOutcome.NoAction || policy.DryRun)
-            && await WithinWindowAsync(kind, decision.Host, null, cancellationToken).ConfigureAwait(false))
-        {
-            return input;
-        }
         // policy.automation: a move that may not act at once waits as a recommendation, one at a time per kind and host.
         var level = decision.Migration is { } proposed ? Automation.LevelOf(policy, proposed.Domain) : Automation.Full;
-        var waits = !policy.DryRun && !Automation.Acts(level, kind);
-        if (waits && decision.Migration is not null && await journal.HasOpenRecommendationAsync(kind, decision.Host,
+        var waits = !policy.DryRun && !Automation.Acts(level, decision.Kind);
+        if (waits && decision.Migration is not null && await journal.HasOpenRecommendationAsync(decision.Kind, decision.Host,
             time.GetUtcNow() - policy.RecommendationExpiry, cancellationToken).ConfigureAwait(false))
         {
-            return input;
+            return;
         }
         var decisionId = await RecordAsync(decision, snapshot, input, cancellationToken).ConfigureAwait(false);
         if (decision.Migration is not { } migration || policy.DryRun)
         {
-            return input;
+            return;
         }
         if (waits)
         {
-            await RecommendAsync(decisionId, kind, decision.Host, migration, level, cancellationToken).ConfigureAwait(false);
-            return input;
+            await RecommendAsync(decisionId, decision.Kind, decision.Host, migration, level, cancellationToken).ConfigureAwait(false);
+            return;
         }
-        var started = await LaunchAsync(kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
-        return input with { InFlight = [.. input.InFlight, new MigrationInFlight(migration.Domain, migration.Source, migration.Target, started.StartedAt)] };
+        await LaunchAsync(decision.Kind, migration, decisionId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Starts a migration and runs it in the background. Journaled and tracked before this returns: a pass
@@ -297,27 +294,6 @@ public sealed partial class RebalanceWorker(
         LogDecision(decision, snapshot, input, dryRun);
         return decisionId;
     }
-
-    /// <summary>Why a host gets no decision now, or null: it is in a migration, or one touched it less than
-    /// policy.settleTime ago and its 1m busy ratio does not show the move yet.</summary>
-    private async Task<string?> SettlingAsync(PlanningInput input, string host, CancellationToken cancellationToken)
-    {
-        if (tracker.Touches(host) || input.InFlight.Any(m => m.Source == host || m.Target == host))
-        {
-            return $"{host} is in a migration; its busy ratio shows the move policy.settleTime ({policy.SettleTime.TotalSeconds:0} s) after it ends";
-        }
-        if (await journal.GetLastMigrationEndAsync(host, cancellationToken).ConfigureAwait(false) is { } ended && time.GetUtcNow() - ended < policy.SettleTime)
-        {
-            return $"a migration touched {host} until {ended:O}; its busy ratio shows the move at {ended + policy.SettleTime:O} (policy.settleTime)";
-        }
-        return null;
-    }
-
-    /// <summary>Whether a decision of this kind about this host was journaled within policy.decisionWindow
-    /// (<paramref name="exceptReason"/>: not counting those with that reason).</summary>
-    private async Task<bool> WithinWindowAsync(DecisionKind kind, string host, string? exceptReason, CancellationToken cancellationToken) =>
-        await journal.GetLastDecisionAtAsync(kind, host, exceptReason, cancellationToken).ConfigureAwait(false) is { } last
-        && time.GetUtcNow() - last < policy.DecisionWindow;
 
     /// <summary>One line per decision in the spirit of the seed's log.txt: time, action, the host's CPU and
     /// memory, and each domain's load on it.</summary>

@@ -102,7 +102,7 @@ public sealed partial class RebalanceWorker
                     .ConfigureAwait(false))
                 {
                     var kind = SqliteJournal.ParseKind(recommendation.Kind) ?? DecisionKind.Relief;
-                    var started = await LaunchAsync(kind, PlanningContext.PlanMove(domain, source, target), decisionId, cancellationToken).ConfigureAwait(false);
+                    var started = await LaunchAsync(kind, PlanningContext.PlanMove(domain, source, target, input.Policy), decisionId, cancellationToken).ConfigureAwait(false);
                     Log.RecommendationResolved(logger, decisionId, RecommendationStatus.Approved, "api");
                     await PublishRecommendationsAsync(cancellationToken).ConfigureAwait(false);
                     return new RecommendationAnswer(await journal.GetRecommendationAsync(decisionId, cancellationToken).ConfigureAwait(false), null, started.Id);

@@ -4,22 +4,18 @@ using Loadshift.Simulator.Simulation;
 
 namespace Loadshift.Simulator.Policies;
 
-/// <summary>The Rebalancer itself: every decision is <see cref="Planner"/>'s (PlanDrain, PlanRelief, PlanReturnHome,
-/// with the cooldown, back-off, watermarks, memory fit, in-flight limit and settling hosts inside it) on a
-/// <see cref="PlanningInput"/> built from the simulated cluster as ClusterObserver builds it from libvirt and
-/// Prometheus. The pass around it follows RebalanceWorker.RunPassAsync, whose gates read the SQLite journal and so
-/// cannot be called here: drains first, then relief for each host whose alert fires (one decision per host per
-/// policy.decisionWindow, none while the host settles from a migration, policy.settleTime), then the return home.</summary>
-/// <remarks>Calls whose answer is known to be no action (the host not over the high watermark, the in-flight limit
-/// reached, no domain that could return) are not made unless <paramref name="everyCall"/>: the worker journals a
-/// relief no-action (it opens the decision window, which is kept here too) and ignores a return-home one, so the
-/// moves are the same either way (a test checks it); the shortcut keeps a week of 10,000 domains within a minute.</remarks>
+/// <summary>The Rebalancer itself: every pass is <see cref="Planner.PlanPass"/>'s, as RebalanceWorker's (drains first,
+/// then relief for each host whose alert fires, then the return home, with the decision window and settling gates, the
+/// cooldown, back-off, move limit, watermarks, memory fit and in-flight limit inside it) on a <see cref="PlanningInput"/>
+/// built from the simulated cluster as ClusterObserver builds it from libvirt and Prometheus, and the last decisions
+/// kept here as the journal keeps them.</summary>
+/// <remarks>The return home is not asked for when a cheap necessary condition says it would answer no action (which
+/// is never journaled) unless <paramref name="everyCall"/>: the moves are the same either way (a test checks it); the
+/// shortcut keeps a week of 10,000 domains within a minute.</remarks>
 public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start, bool everyCall = false) : IPolicy
 {
     private readonly PlanningPolicy policy = PlanningPolicy.From(options);
-    private double[] lastDecision = [];
-    private double[] lastDecisionNotSettling = [];
-    private double[] lastDrainDecision = [];
+    private readonly Dictionary<(DecisionKind Kind, string Host), LastDecision> lastDecisions = [];
 
     public string Name => "loadshift";
 
@@ -39,73 +35,30 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
 
     public void Act(ClusterState cluster)
     {
-        if (lastDecision.Length == 0)
-        {
-            lastDecision = Enumerable.Repeat(double.NegativeInfinity, cluster.HostCount).ToArray();
-            lastDecisionNotSettling = Enumerable.Repeat(double.NegativeInfinity, cluster.HostCount).ToArray();
-            lastDrainDecision = Enumerable.Repeat(double.NegativeInfinity, cluster.HostCount).ToArray();
-        }
-        var now = cluster.Now;
-        PlanningInput? input = null;
-        PlanningInput Input() => input ??= BuildInput(cluster);
-
-        for (var h = 0; h < cluster.HostCount; h++)
-        {
-            if (!cluster.Maintenance[h])
-            {
-                continue;
-            }
-            if (Settling(cluster, h))
-            {
-                continue;
-            }
-            var host = cluster.Hosts[h].Name;
-            var drain = Planner.PlanDrain(Input(), host);
-            if (drain.Outcome == DecisionOutcome.NoAction && now - lastDrainDecision[h] < options.DecisionWindow.TotalSeconds)
-            {
-                continue;
-            }
-            lastDrainDecision[h] = now;
-            input = Record(cluster, Input(), drain, MoveKind.Drain);
-        }
-
+        var maintenance = Enumerable.Range(0, cluster.HostCount).Where(h => cluster.Maintenance[h]).Select(h => cluster.Hosts[h].Name).ToList();
         // The firing alerts in the order they fired (the journal's order of receipts).
-        var firing = Enumerable.Range(0, cluster.HostCount).Where(cluster.Firing).OrderBy(h => cluster.FiringSince[h]).ThenBy(h => h);
-        foreach (var h in firing)
+        var firing = Enumerable.Range(0, cluster.HostCount).Where(cluster.Firing).OrderBy(h => cluster.FiringSince[h]).ThenBy(h => h)
+            .Select(h => cluster.Hosts[h].Name).ToList();
+        // HypervisorMemoryHigh without its `for`: the simulated memory does not change but by migrations.
+        var memoryFiring = Enumerable.Range(0, cluster.HostCount).Where(h => cluster.MemoryShare(h) > options.MemoryHighWatermark)
+            .Select(h => cluster.Hosts[h].Name).ToList();
+        var returnHome = MayReturn(cluster);
+        if (maintenance.Count == 0 && firing.Count == 0 && memoryFiring.Count == 0 && !returnHome)
         {
-            if (Settling(cluster, h))
-            {
-                // The worker journals a settling no-action once per window; it opens no window for the relief.
-                if (now - lastDecision[h] >= options.DecisionWindow.TotalSeconds)
-                {
-                    lastDecision[h] = now;
-                }
-                continue;
-            }
-            if (now - lastDecisionNotSettling[h] < options.DecisionWindow.TotalSeconds)
-            {
-                continue;
-            }
-            if (!everyCall && (cluster.BusyRatio[h] <= options.HighWatermark || cluster.InFlight.Count >= options.MaxMigrationsInFlight))
-            {
-                // PlanRelief answers not_overloaded or in_flight_limit here, a no-action the worker journals.
-                lastDecision[h] = lastDecisionNotSettling[h] = now;
-                continue;
-            }
-            ReliefCalls++;
-            var decision = Planner.PlanRelief(Input(), cluster.Hosts[h].Name);
-            lastDecision[h] = lastDecisionNotSettling[h] = now;
-            input = Record(cluster, Input(), decision, MoveKind.Relief);
+            return;
         }
-
-        if (MayReturn(cluster))
+        var input = BuildInput(cluster);
+        if (returnHome)
         {
             ReturnCalls++;
-            var decision = Planner.PlanReturnHome(Input());
-            if (decision.Outcome == DecisionOutcome.Migrate && !Settling(cluster, HostIndex(cluster, decision.Host)))
+        }
+        foreach (var decision in Planner.PlanPass(new PassInput(input, maintenance, firing, lastDecisions, options.DryRun, returnHome, memoryFiring)))
+        {
+            if (decision.Kind == DecisionKind.Relief && decision.Reason != Reasons.Settling)
             {
-                Record(cluster, Input(), decision, MoveKind.ReturnHome);
+                ReliefCalls++;
             }
+            Record(cluster, decision);
         }
     }
 
@@ -138,28 +91,33 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
         return false;
     }
 
-    /// <summary>The worker's settling gate: the host is in a migration, or one touched it less than
-    /// policy.settleTime ago.</summary>
-    private bool Settling(ClusterState cluster, int host) =>
-        cluster.InFlight.Exists(m => m.Source == host || m.Target == host)
-        || cluster.Now - cluster.LastMigrationEnd[host] < options.SettleTime.TotalSeconds;
-
-    private PlanningInput Record(ClusterState cluster, PlanningInput input, Decision decision, MoveKind kind)
+    /// <summary>Journals the decision as the worker does (its kind and host's last decision) and starts its migration.</summary>
+    private void Record(ClusterState cluster, Decision decision)
     {
         Decisions.Add((cluster.Now, decision));
+        var at = At(cluster.Now);
+        lastDecisions[(decision.Kind, decision.Host)] = new LastDecision(at,
+            decision.Reason == Reasons.Settling ? lastDecisions.GetValueOrDefault((decision.Kind, decision.Host))?.NotSettlingAt : at);
         if (decision.Migration is not { } plan || options.DryRun)
         {
-            return input;
+            return;
         }
-        var domain = DomainIndex(cluster, plan.Domain);
-        var move = cluster.StartMigration(domain, HostIndex(cluster, plan.Target), kind,
+        var kind = decision.Kind switch
+        {
+            DecisionKind.Relief => MoveKind.Relief,
+            DecisionKind.ReturnHome => MoveKind.ReturnHome,
+            DecisionKind.MemoryRelief => MoveKind.MemoryRelief,
+            DecisionKind.RuleRepair => MoveKind.RuleRepair,
+            _ => MoveKind.Drain,
+        };
+        cluster.StartMigration(DomainIndex(cluster, plan.Domain), HostIndex(cluster, plan.Target), kind,
             kind == MoveKind.Relief ? plan.SourceBusyAfter < options.HighWatermark : null);
-        return input with { InFlight = [.. input.InFlight, new MigrationInFlight(plan.Domain, plan.Source, plan.Target, At(move.StartedAt))] };
     }
 
     private DomainView[]? domainViews;
     private long domainViewsStep = -1;
     private Dictionary<string, DomainHistory>? history;
+    private List<RecentMove>? recentMoves;
     private int historyMovesEnded = -1;
     private double historyExpiry;
     private Dictionary<string, int>? domainIndex;
@@ -194,7 +152,8 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
                 cluster.HasBusyRatio ? cluster.BusyRatio[h] : null,
                 cluster.HasBusyRatio ? cluster.CalmWindowMax(h) : null,
                 null, cluster.Maintenance[h], Reachable: true,
-                Settling: now - cluster.LastReceivedEnd[h] < options.SettleTime.TotalSeconds));
+                Settling: now - cluster.LastReceivedEnd[h] < options.SettleTime.TotalSeconds,
+                LastMigrationEndedAt: double.IsFinite(cluster.LastMigrationEnd[h]) ? At(cluster.LastMigrationEnd[h]) : null));
         }
         // The domains change with the trace's step and with migrations only: all built again at a new step, those on
         // the hosts a migration touched after one, not every tick.
@@ -245,11 +204,34 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
                 }
                 history[cluster.Name(d)] = new DomainHistory(At(cluster.LastMoveStart[d]), At(cluster.LastMoveEnd[d]), recent);
             }
+            recentMoves = RecentMoves(cluster);
         }
         var inFlight = cluster.InFlight
             .Select(m => new MigrationInFlight(cluster.Name(m.Domain), cluster.Hosts[m.Source].Name, cluster.Hosts[m.Target].Name, At(m.StartedAt)))
             .ToList();
-        return new PlanningInput(hosts, domainViews, history, inFlight, policy, At(now), cluster.Rules);
+        return new PlanningInput(hosts, domainViews, history, inFlight, policy, At(now), cluster.Rules, recentMoves);
+    }
+
+    /// <summary>The journal's recent successful migrations: those that ended within the planner's reach, oldest first.
+    /// Built when a migration ends; one that ages out before the next is still listed, which the rules, reading the
+    /// times, ignore.</summary>
+    private List<RecentMove> RecentMoves(ClusterState cluster)
+    {
+        var since = cluster.Now - policy.RecentMovesReach.TotalSeconds;
+        var moves = new List<RecentMove>();
+        // Moves are listed by start; none lasts longer than the reach (policy.migrationTimeout is minutes), so the scan
+        // stops at the first that started before twice the reach.
+        for (var i = cluster.Moves.Count - 1; i >= 0 && cluster.Moves[i].StartedAt >= since - policy.RecentMovesReach.TotalSeconds; i--)
+        {
+            var move = cluster.Moves[i];
+            if (move.EndsAt <= cluster.Now && move.EndsAt >= since)
+            {
+                moves.Add(new RecentMove(cluster.Name(move.Domain), cluster.Hosts[move.Source].Name, cluster.Hosts[move.Target].Name,
+                    At(move.StartedAt), At(move.EndsAt)));
+            }
+        }
+        moves.Reverse();
+        return moves;
     }
 
     private static DomainView View(ClusterState cluster, int d) =>

@@ -10,6 +10,8 @@ public enum MoveKind
     ReturnHome,
     Drain,
     Balance,
+    MemoryRelief,
+    RuleRepair,
 }
 
 /// <summary>One migration in the simulated cluster.</summary>
@@ -190,6 +192,10 @@ public sealed class ClusterState
 
     private readonly HardRules hardRules;
 
+    /// <summary>The host's memory share: the memory its domains (and those coming) take over what the inventory gives
+    /// it; 0 when the inventory gives it none. The simulator's HypervisorMemoryHigh fires above the memory watermark.</summary>
+    public double MemoryShare(int host) => HostMemory[host] > 0 ? (double)CommittedMemory[host] / HostMemory[host] : 0;
+
     public bool MemoryFits(int domain, int host) => HostMemory[host] <= 0 || CommittedMemory[host] + memory[domain] <= HostMemory[host];
 
     // ---- the figures ----
@@ -244,7 +250,7 @@ public sealed class ClusterState
                 }
                 BusyRatio[h] = sum / n;
             }
-            EvaluateAlert(h, now, n > 0 && BusyRatio[h] > scenario.Alert.Threshold);
+            EvaluateAlert(h, now, n > 0 && BusyRatio[h] > scenario.Alert.HighWatermark);
         }
         if (n > 0)
         {

@@ -39,6 +39,17 @@ public sealed class ApiTests : IDisposable
         var migration = (await WebhookContractTests.JournalAsync(client, "migrations")).GetProperty("items")[0];
         Assert.Equal(away.GetProperty("migrationId").GetInt64(), migration.GetProperty("id").GetInt64());
         Assert.Equal("overloaded", migration.GetProperty("reason").GetString());
+        // A migration's result (docs/glossary.md), and under its former name for the clients that read it.
+        Assert.Equal("succeeded", migration.GetProperty("result").GetString());
+        Assert.Equal("succeeded", migration.GetProperty("outcome").GetString());
+        // Verified at the next pass (settleTime 0s here): Prometheus (the fake) still says hv1 0.93, not the 0.64 predicted.
+        await Eventually.TrueAsync(async () =>
+        {
+            migration = (await WebhookContractTests.JournalAsync(client, "migrations")).GetProperty("items")[0];
+            return migration.GetProperty("verdict").ValueKind == JsonValueKind.String;
+        }, "the move's verdict");
+        Assert.Equal("did_not_help", migration.GetProperty("verdict").GetString());
+        Assert.StartsWith("hv1 at 0.93 (from 0.93), above predicted 0.64 + tolerance 0.10", migration.GetProperty("verdictDetail").GetString(), StringComparison.Ordinal);
 
         // The load falls, vm2's too: hv1 stays under the low watermark for the calm window and stays under it with vm2
         // back (0.30 + 0.10; with vm2 still at 0.29 it would reach 0.59 and vm2 would stay away); Alertmanager resolves.
@@ -52,6 +63,28 @@ public sealed class ApiTests : IDisposable
         var decisions = (await WebhookContractTests.JournalAsync(client, "decisions")).GetProperty("items").EnumerateArray()
             .Select(d => d.GetProperty("reason").GetString()).ToList();
         Assert.Equal(["return_home", "overloaded"], decisions);
+    }
+
+    [Fact]
+    public async Task HypervisorMemoryHigh_through_the_webhook_gets_a_memory_relief()
+    {
+        // hv1 uses 0.95 of its memory (CPU 0.40: no CPU relief); each domain holds 1 GiB of 8: moving one leaves 0.825.
+        factory.Metrics.Set(
+            new() { ["hv1"] = 0.40, ["hv2"] = 0.04, ["hv3"] = 0.05 },
+            new() { [("hv1", "vm1")] = 0.1, [("hv1", "vm2")] = 0.08, [("hv1", "vm3")] = 0.1 },
+            domainMemory: 1L << 30, memoryUsed: new() { ["hv1"] = 0.95, ["hv2"] = 0.10, ["hv3"] = 0.10 });
+        using var client = factory.CreateAuthorizedClient();
+        var payload = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "firing-hv1.json"))
+            .Replace("HypervisorCpuHigh", "HypervisorMemoryHigh", StringComparison.Ordinal);
+        (await client.PostAsync(new Uri("/api/v1/webhook", UriKind.Relative), new StringContent(payload, Encoding.UTF8, "application/json"))).Dispose();
+
+        await Eventually.TrueAsync(() => Task.FromResult(factory.Hypervisor.Migrations.Count == 1), "the memory relief");
+        Assert.Equal(("vm2", "hv1", "hv2"), factory.Hypervisor.Migrations.Single());
+        var decision = (await WebhookContractTests.JournalAsync(client, "decisions")).GetProperty("items")[0];
+        Assert.Equal(("memory_relief", "memory_high"), (decision.GetProperty("kind").GetString(), decision.GetProperty("reason").GetString()));
+        Assert.StartsWith("hv1 memory 0.95 > 0.90", decision.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var status = await client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/status", UriKind.Relative));
+        Assert.Equal(0, status.GetProperty("ruleViolations").GetArrayLength());
     }
 
     [Fact]

@@ -21,6 +21,8 @@ public sealed class SnapshotTests
         ["libvirt_domain_memory_maximum_bytes"] = "domain-memory-maximum.json",
         ["libvirt_domain_memory_current_bytes"] = "domain-memory-current.json",
         ["host:hypervisor_memory_used:ratio"] = "memory-used.json",
+        // Not captured: memory-available.json's shape with each lab host's 2 GiB (lab/lab.conf).
+        ["hypervisor_memory_total_bytes"] = "memory-total.json",
     };
 
     private sealed class CapturedPrometheus : HttpMessageHandler
@@ -59,6 +61,7 @@ public sealed class SnapshotTests
         Assert.Equal(134217728, load.DomainMemoryMaximum[("hv1", "vm2")]);
         Assert.Equal(0.1821, load.DomainCpuShare[("hv1", "vm2")], 3);
         Assert.InRange(load.HostMemoryUsed["hv1"], 0.01, 0.99);
+        Assert.Equal(2147483648, load.HostMemoryTotal!["hv3"]);
         // vm1's series on hv2 is the leftover of its trip there and back.
         Assert.True(load.DomainCpuShare.ContainsKey(("hv2", "vm1")));
     }

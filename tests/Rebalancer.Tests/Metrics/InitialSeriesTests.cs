@@ -28,6 +28,10 @@ public sealed class InitialSeriesTests
         {
             Assert.Equal(0, samples[$"rebalancer_migrations_total{{result=\"{result}\"}}"]);
         }
+        foreach (var verdict in new[] { "helped", "did_not_help", "overloaded_target" })
+        {
+            Assert.Equal(0, samples[$"rebalancer_move_verdicts_total{{verdict=\"{verdict}\"}}"]);
+        }
         foreach (var reason in new[] { "overloaded", "return_home", "drain" })
         {
             Assert.Equal(0, samples[$"rebalancer_decisions_total{{outcome=\"migrate\",reason=\"{reason}\"}}"]);

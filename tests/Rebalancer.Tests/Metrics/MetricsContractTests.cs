@@ -40,7 +40,10 @@ public sealed class MetricsContractTests : IDisposable
             "# HELP rebalancer_migration_total_bytes Data libvirt has to copy for a live migration in flight, so far (virsh domjobinfo data_total: memory, and disks when copied; grows as the guest dirties memory); gone once it ends.",
             "# HELP rebalancer_migrations_in_flight Live migrations running now.",
             "# HELP rebalancer_migrations_total Live migrations finished, by result (succeeded, failed, timed_out, interrupted: running on no host), as verified with libvirt afterwards.",
+            "# HELP rebalancer_move_verdicts_total Moves verified from Prometheus policy.verifyAfter after a successful migration, by verdict: helped (the source fell as predicted, within policy.verifyTolerance, and the target stayed under the high watermark), did_not_help, overloaded_target.",
             "# HELP rebalancer_recommendation_pending 1 for each move that waits for an operator's approval (policy.automation), by the id of its decision; gone once approved, rejected or expired.",
+            "# HELP rebalancer_rule_violations Hard placement rules the current placement breaks, by rule (anti_affinity, must_run_on, never_on), at the last pass.",
+            "# HELP rebalancer_start_time_seconds Unix time this Rebalancer process started: a change is a restart, after which its counters start again from what it resolved at start.",
             "# HELP rebalancer_webhook_requests_total Requests to POST /api/v1/webhook by HTTP status code.",
             "# TYPE rebalancer_alerts_expired_total counter",
             "# TYPE rebalancer_build_info gauge",
@@ -56,7 +59,10 @@ public sealed class MetricsContractTests : IDisposable
             "# TYPE rebalancer_migration_total_bytes gauge",
             "# TYPE rebalancer_migrations_in_flight gauge",
             "# TYPE rebalancer_migrations_total counter",
+            "# TYPE rebalancer_move_verdicts_total counter",
             "# TYPE rebalancer_recommendation_pending gauge",
+            "# TYPE rebalancer_rule_violations gauge",
+            "# TYPE rebalancer_start_time_seconds gauge",
             "# TYPE rebalancer_webhook_requests_total counter",
         ], metadata);
     }

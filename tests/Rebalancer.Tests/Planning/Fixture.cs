@@ -15,26 +15,38 @@ internal sealed class Fixture
     private readonly List<DomainGroup> antiAffinity = [];
     private readonly List<DomainGroup> affinity = [];
     private readonly List<DomainHostRule> domainHost = [];
+    private readonly List<RecentMove> recentMoves = [];
 
     public PlanningPolicy Policy { get; set; } = new(Cooldown: TimeSpan.FromMinutes(5), MaxCooldown: TimeSpan.FromHours(1));
 
     public Fixture Host(string name, double busy, double cpus = 2, long memory = 8L << 30, long? available = null,
-        double? calmMax = null, bool maintenance = false, bool reachable = true, bool settling = false)
+        double? calmMax = null, bool maintenance = false, bool reachable = true, bool settling = false, long? total = null)
     {
-        hosts.Add(new HostView(name, cpus, memory, busy, calmMax ?? busy, available, maintenance, reachable, settling));
+        hosts.Add(new HostView(name, cpus, memory, busy, calmMax ?? busy, available, maintenance, reachable, settling, MemoryTotalBytes: total));
         return this;
     }
 
     public Fixture Domain(string name, string host, double share, long memory = 1L << 30, string? home = null, bool pinned = false,
-        string? alsoOn = null)
+        string? alsoOn = null, double? dirtyBytesPerSecond = null)
     {
-        domains.Add(new DomainView(name, host, share, memory, home ?? host, pinned, alsoOn));
+        domains.Add(new DomainView(name, host, share, memory, home ?? host, pinned, alsoOn, DirtyBytesPerSecond: dirtyBytesPerSecond));
         return this;
     }
 
     public Fixture Moved(string domain, TimeSpan ago, int recent = 1, TimeSpan? endedAgo = null)
     {
         history[domain] = new DomainHistory(Now - ago, Now - (endedAgo ?? ago), recent);
+        return this;
+    }
+
+    /// <summary>A successful migration of <paramref name="domain"/> from one host to another that started
+    /// <paramref name="ago"/> and took a minute; the domain's history counts it (call in the order they happened).</summary>
+    public Fixture Moved(string domain, string from, string to, TimeSpan ago)
+    {
+        var move = new RecentMove(domain, from, to, Now - ago, Now - ago + TimeSpan.FromMinutes(1));
+        recentMoves.Add(move);
+        var recent = recentMoves.Count(m => m.Domain == domain);
+        history[domain] = new DomainHistory(move.StartedAt, move.EndedAt, recent);
         return this;
     }
 
@@ -62,7 +74,7 @@ internal sealed class Fixture
         return this;
     }
 
-    public PlanningInput Input() => new(hosts, domains, history, inFlight, Policy, Now, new PlacementRules(antiAffinity, affinity, domainHost));
+    public PlanningInput Input() => new(hosts, domains, history, inFlight, Policy, Now, new PlacementRules(antiAffinity, affinity, domainHost), recentMoves);
 
     /// <summary>The seed's cluster: VM1..VM3 on HVM1, HVM2 and HVM3 empty; client load pushes HVM1 past 80%.</summary>
     public static Fixture Seed() => new Fixture()

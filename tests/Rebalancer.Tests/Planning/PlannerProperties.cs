@@ -22,7 +22,7 @@ public sealed class PlannerProperties
             Gen.Select(Gen.Int[0, 13], Gen.Int[0, hostCount - 1].Array[0, 2], Gen.Int[0, hostCount - 1].Array[0, 2], Gen.Int[0, hostCount - 1].Array[0, 2]).Array[0, 4],
             (hosts, domains, anti, affinity, domainHost) =>
             {
-                var hostViews = hosts.Select((h, i) => new HostView($"hv{i}", h.Item2, 8 * Gib, h.Item1,
+                var hostViews = hosts.Select((h, i) => new HostView($"hv{i}", h.Item2, 16 * Gib, h.Item1,
                     CalmWindowMaxBusyRatio: Math.Max(h.Item1, h.Item4 * 0.6), null, Maintenance: h.Item3 == 0, Reachable: true)).ToList();
                 var domainViews = domains.Select((d, i) => new DomainView($"d{i}", $"hv{d.Item1}", d.Item2, d.Item4 * Gib,
                     $"hv{d.Item3}", Pinned: d.Item5 == 0)).ToList();
@@ -37,21 +37,27 @@ public sealed class PlannerProperties
     [Fact]
     public void Relief_drain_and_return_home_break_no_hard_rule_and_predict_as_recomputed()
     {
-        var moves = 0;
+        var moves = new Dictionary<DecisionKind, int>();
         Inputs.Sample(input =>
         {
             foreach (var decision in Decisions(input))
             {
                 if (decision.Migration is { } move)
                 {
-                    moves++;
+                    lock (moves)
+                    {
+                        moves[decision.Kind] = moves.GetValueOrDefault(decision.Kind) + 1;
+                    }
                     Check(input, decision.Kind, move);
                 }
             }
         }, iter: 3000);
 
-        // The generator must reach moves, or the property says nothing.
-        Assert.True(moves > 500, $"only {moves} moves in 3000 clusters");
+        // The generator must reach moves of every kind, or the property says nothing.
+        foreach (var kind in Enum.GetValues<DecisionKind>())
+        {
+            Assert.True(moves.GetValueOrDefault(kind) > 50, $"only {moves.GetValueOrDefault(kind)} moves of kind {kind} in 3000 clusters");
+        }
     }
 
     /// <summary>The same clusters where each domain last moved 0-40 minutes ago, 0-4 times within the back-off window.</summary>
@@ -90,6 +96,72 @@ public sealed class PlannerProperties
         Assert.True(reliefs > 100, $"only {reliefs} reliefs of a domain with a history");
     }
 
+    /// <summary>The same clusters where each domain made 0-3 moves, each starting 0-90 minutes ago and lasting 1-3 minutes, the
+    /// last one to where it runs now; its history (last move, moves in the back-off window) agrees with them.</summary>
+    private static readonly Gen<PlanningInput> WithMoves = Inputs.SelectMany(input =>
+        Gen.Select(Gen.Int[0, input.Hosts.Count - 1], Gen.Int[0, 90], Gen.Int[1, 3]).Array[0, 3].Array[input.Domains.Count].Select(all =>
+        {
+            var moves = new List<RecentMove>();
+            foreach (var (domain, hops) in input.Domains.Zip(all))
+            {
+                // Oldest first: the hosts it went through end where it runs.
+                var ordered = hops.OrderByDescending(h => h.Item2).ToList();
+                for (var i = 0; i < ordered.Count; i++)
+                {
+                    var from = $"hv{ordered[i].Item1}";
+                    var to = i + 1 < ordered.Count ? $"hv{ordered[i + 1].Item1}" : domain.Host;
+                    if (from != to)
+                    {
+                        var started = Fixture.Now.AddMinutes(-ordered[i].Item2 - ordered[i].Item3);
+                        moves.Add(new RecentMove(domain.Name, from, to, started, started.AddMinutes(ordered[i].Item3)));
+                    }
+                }
+            }
+            moves.Sort((a, b) => a.StartedAt.CompareTo(b.StartedAt));
+            var history = moves.GroupBy(m => m.Domain).ToDictionary(
+                g => g.Key, g => new DomainHistory(g.Max(m => m.StartedAt), g.Max(m => m.EndedAt), g.Count()), StringComparer.Ordinal);
+            return input with { History = history, RecentMoves = moves };
+        }));
+
+    /// <summary>No flapping as a guarantee, over random clusters, loads, rules and move histories: no relief or return home
+    /// moves a domain that moved policy.maxMovesPerDomain times (3) within policy.maxMovesWindow (1 h); no relief sends a
+    /// domain back where a move within its cooldown (recomputed here: 5 min × 2^(moves − 1), at most 1 h) brought it from;
+    /// and every move still breaks no hard rule, passes no watermark and predicts as recomputed.</summary>
+    [Fact]
+    public void No_move_exceeds_the_per_domain_limit_or_undoes_a_recent_move()
+    {
+        var (moves, ofMovedDomains) = (0, 0);
+        WithMoves.Sample(input =>
+        {
+            foreach (var decision in Decisions(input))
+            {
+                if (decision.Migration is not { } move)
+                {
+                    continue;
+                }
+                moves++;
+                Check(input, decision.Kind, move);
+                var before = input.RecentMoves!.Where(m => m.Domain == move.Domain).ToList();
+                if (before.Count == 0 || decision.Kind == DecisionKind.Drain)
+                {
+                    continue;
+                }
+                ofMovedDomains++;
+                var inWindow = before.Count(m => m.StartedAt >= input.Now.AddHours(-1));
+                Assert.True(inWindow < 3, $"{decision.Kind} moves {move.Domain} after {inWindow} moves within the hour");
+                if (decision.Kind == DecisionKind.Relief)
+                {
+                    var cooldown = TimeSpan.FromMinutes(Math.Min(60, 5 * Math.Pow(2, input.History[move.Domain].RecentMigrations - 1)));
+                    var undone = before.Where(m => m.Source == move.Target && m.Target == move.Source && m.EndedAt + cooldown > input.Now);
+                    Assert.True(!undone.Any(), $"{move.Domain} {move.Source} -> {move.Target} undoes {string.Join(", ", undone)} within {cooldown}");
+                }
+            }
+        }, iter: 3000);
+
+        Assert.True(moves > 500, $"only {moves} moves in 3000 clusters");
+        Assert.True(ofMovedDomains > 100, $"only {ofMovedDomains} moves of domains that moved before");
+    }
+
     [Fact]
     public void Every_rejection_names_a_rule_and_a_target_that_is_not_the_move()
     {
@@ -113,7 +185,12 @@ public sealed class PlannerProperties
         foreach (var host in input.Hosts)
         {
             yield return host.Maintenance ? Planner.PlanDrain(input, host.Name) : Planner.PlanRelief(input, host.Name);
+            if (!host.Maintenance)
+            {
+                yield return Planner.PlanMemoryRelief(input, host.Name);
+            }
         }
+        yield return Planner.PlanRuleRepair(input);
         yield return Planner.PlanReturnHome(input);
     }
 
@@ -153,6 +230,28 @@ public sealed class PlannerProperties
         Assert.Equal(Math.Max(0, source.BusyRatio.Value - domain.CpuShare), move.SourceBusyAfter, 9);
         Assert.Equal(domain.CpuShare, move.DomainShare, 9);
         var committed = input.Domains.Where(d => d.Host == target.Name).Sum(d => d.MemoryBytes);
+        if (kind == DecisionKind.MemoryRelief)
+        {
+            var sourceShare = (double)input.Domains.Where(d => d.Host == source.Name).Sum(d => d.MemoryBytes) / source.MemoryBytes;
+            var targetShare = (double)committed / target.MemoryBytes;
+            var gain = Math.Max(sourceShare, targetShare)
+                - Math.Max(sourceShare - ((double)domain.MemoryBytes / source.MemoryBytes), targetShare + ((double)domain.MemoryBytes / target.MemoryBytes));
+            Assert.True(sourceShare > input.Policy.MemoryHighWatermark, $"memory relief of {source.Name} at {sourceShare}");
+            Assert.Equal(gain, move.Gain, 9);
+            Assert.True(move.Gain >= input.Policy.MinGain, $"memory relief gains {move.Gain}, under {input.Policy.MinGain}");
+        }
+        else
+        {
+            Assert.Equal(Math.Max(source.BusyRatio.Value, target.BusyRatio.Value) - Math.Max(move.SourceBusyAfter, targetAfter), move.Gain, 9);
+        }
+        if (kind == DecisionKind.Relief)
+        {
+            Assert.True(move.Gain >= input.Policy.MinGain, $"relief gains {move.Gain}, under {input.Policy.MinGain}");
+        }
+        Assert.Equal(domain.MemoryBytes, move.CostBytes);
+        Assert.Equal(domain.MemoryBytes / 1e9, move.CostSeconds, 9);
         Assert.True(committed + domain.MemoryBytes <= target.MemoryBytes, $"{domain.Name} does not fit on {target.Name}");
+        Assert.True((double)(committed + domain.MemoryBytes) / target.MemoryBytes < input.Policy.MemoryHighWatermark,
+            $"{target.Name}'s memory would reach {(double)(committed + domain.MemoryBytes) / target.MemoryBytes}");
     }
 }

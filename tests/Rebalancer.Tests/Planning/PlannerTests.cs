@@ -20,7 +20,7 @@ public sealed class PlannerTests
     [Fact]
     public void Seed_second_move_goes_to_hv3_because_hv2_already_holds_one()
     {
-        // vm2 went to hv2 (0.04 + 0.29); hv1 still above the high mark, with more client load.
+        // vm2 went to hv2 (0.04 + 0.29); hv1 still above the high watermark, with more client load.
         var input = new Fixture()
             .Host("hv1", busy: 0.88)
             .Host("hv2", busy: 0.33)
@@ -98,9 +98,9 @@ public sealed class PlannerTests
         var input = new Fixture()
             .Host("hv1", 0.9)
             .Host("hv2", 0.05, available: 512L << 20) // Prometheus: 512 MiB free
-            .Host("hv3", 0.30, memory: 4L << 30)
+            .Host("hv3", 0.30, memory: 8L << 30)
             .Domain("vm1", "hv1", 0.3, memory: 1L << 30)
-            .Domain("big", "hv3", 0.0, memory: 3L << 30) // hv3 has 1 GiB left by the inventory
+            .Domain("big", "hv3", 0.0, memory: 6L << 30) // hv3 has 2 GiB left by the inventory, 0.875 after the move
             .Input();
 
         var move = Planner.PlanRelief(input, "hv1").Migration!;

@@ -107,20 +107,24 @@ public sealed class FakeMetricsSource : IMetricsSource
 
     public bool Down { get; set; }
 
+    /// <param name="memoryUsed">Each host's memory share as the Exporter measures it (of 8 GiB); null: 8 GiB available
+    /// and no total (the planner then counts the inventory's memoryBytes).</param>
     public void Set(Dictionary<string, double> hostBusy, Dictionary<(string, string), double> domainShares,
-        Dictionary<string, double>? calmMax = null, double domainMemory = 128 << 20)
+        Dictionary<string, double>? calmMax = null, double domainMemory = 128 << 20, Dictionary<string, double>? memoryUsed = null)
     {
+        const double Total = 8L << 30;
         lock (gate)
         {
             load = new LoadMetrics(
                 hostBusy,
                 calmMax ?? hostBusy,
-                hostBusy.ToDictionary(h => h.Key, _ => (double)(8L << 30)),
+                hostBusy.ToDictionary(h => h.Key, h => memoryUsed is null ? Total : Total * (1 - memoryUsed.GetValueOrDefault(h.Key))),
                 hostBusy.ToDictionary(h => h.Key, _ => 2.0),
                 domainShares,
                 domainShares.ToDictionary(d => d.Key, _ => domainMemory),
                 domainShares.ToDictionary(d => d.Key, _ => domainMemory),
-                hostBusy.ToDictionary(h => h.Key, _ => 0.3));
+                hostBusy.ToDictionary(h => h.Key, _ => 0.3),
+                memoryUsed is null ? null : hostBusy.ToDictionary(h => h.Key, _ => Total));
         }
     }
 

@@ -3,9 +3,10 @@ using System.Text;
 
 namespace Loadshift.Rebalancer.Planning.Strategies;
 
-/// <summary>A host's HypervisorCpuHigh fires: pick the domain whose move brings it under the high watermark while
-/// moving the least load (else the busiest, as the seed's main_script.sh did), and send it to the host with the most
-/// headroom after the move. A move that breaks no soft rule is preferred to one that does.</summary>
+/// <summary>A host's HypervisorCpuHigh fires: among the domains whose move brings it under the high watermark, the
+/// cheapest to move (the bytes a live migration copies; within 5% a tie, won by the least load moved), else the busiest
+/// (as the seed's main_script.sh did), to the host with the most headroom after the move. A move that breaks no soft
+/// rule is preferred to one that does; a move that gains less than policy.minGain is not made.</summary>
 internal sealed class ReliefStrategy : IStrategy
 {
     public DecisionKind Kind => DecisionKind.Relief;
@@ -53,55 +54,64 @@ internal sealed class ReliefStrategy : IStrategy
         }
 
         var rejected = new List<Rejection>();
+        var relieving = new List<Candidate>();
         var considered = new List<Candidate>();
-        Candidate? lightestRelieving = null;
         Candidate? busiest = null;
+        var smallGain = 0;
         foreach (var domain in candidates)
         {
-            if (context.BestTarget(Planner.TargetRules, domain, source, rejected) is not { } candidate)
+            if (context.BestTarget(Planner.ReliefTargetRules, domain, source, rejected) is not { } candidate)
             {
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: no host has room;");
                 continue;
             }
             considered.Add(candidate);
-            if (candidate.Plan.SourceBusyAfter < high && (lightestRelieving is null || Preferred(candidate, lightestRelieving, lighter: true)))
+            if (candidate.Plan.Gain < context.Policy.MinGain)
             {
-                lightestRelieving = candidate;
+                smallGain++;
+                skipped.Append(CultureInfo.InvariantCulture,
+                    $" {domain.Name}: gains {Planner.F(candidate.Plan.Gain)}, under policy.minGain {Planner.F(context.Policy.MinGain)};");
+                continue;
             }
-            if (busiest is null || Preferred(candidate, busiest, lighter: false))
+            if (candidate.Plan.SourceBusyAfter < high)
+            {
+                relieving.Add(candidate);
+            }
+            if (busiest is null || Busier(candidate, busiest))
             {
                 busiest = candidate;
             }
         }
-        var chosen = lightestRelieving ?? busiest;
+        var chosen = Strategy.Cheapest(relieving) ?? busiest;
         if (chosen is null)
         {
             if (context.Input.Hosts.Where(h => h.Settling && h.Name != hostName).Select(h => h.Name).ToList() is { Count: > 0 } settling)
             {
                 skipped.Append(CultureInfo.InvariantCulture, $" settling from a migration, taking nothing yet: {string.Join(", ", settling)};");
             }
+            if (smallGain > 0)
+            {
+                return Decision.NoAction(kind, hostName, Reasons.SmallGain,
+                    $"{hostName} busy {Planner.F(busy)} > {Planner.F(high)} but no move gains policy.minGain {Planner.F(context.Policy.MinGain)}:{skipped}",
+                    rejected);
+            }
             return Decision.NoAction(kind, hostName, Reasons.NoTarget,
                 $"{hostName} busy {Planner.F(busy)} > {Planner.F(high)} but no target stays under {Planner.F(high)} with memory to spare:{skipped}",
                 rejected);
         }
-        var why = lightestRelieving is not null
-            ? "the lightest domain whose move brings it under the high watermark"
+        var why = relieving.Count > 0
+            ? "the cheapest move that brings it under the high watermark"
             : "no single move brings it under the high watermark, so the busiest domain";
         return new Decision(kind, hostName, DecisionOutcome.Migrate, Reasons.Overloaded,
             $"{hostName} busy {Planner.F(busy)} > {Planner.F(high)}: {why}; {Planner.Describe(chosen.Plan)}{Strategy.SoftNote(chosen)}",
             chosen.Plan, rejected, Candidate.Considered(considered, chosen));
     }
 
-    /// <summary>Fewer soft rules broken first; then the lighter (or the heavier) domain, by name on a tie.</summary>
-    private static bool Preferred(Candidate a, Candidate b, bool lighter)
-    {
-        if (a.Penalty != b.Penalty)
-        {
-            return a.Penalty < b.Penalty;
-        }
-        return lighter ? Lighter(a.Plan, b.Plan) : Lighter(b.Plan, a.Plan);
-    }
+    /// <summary>Fewer soft rules broken first; then the heavier domain (by name on a tie: the lighter of equals is the
+    /// later name).</summary>
+    private static bool Busier(Candidate a, Candidate b) =>
+        a.Penalty != b.Penalty ? a.Penalty < b.Penalty : Lighter(b.Plan, a.Plan);
 
-    private static bool Lighter(MigrationPlan a, MigrationPlan b) =>
+    internal static bool Lighter(MigrationPlan a, MigrationPlan b) =>
         a.DomainShare < b.DomainShare || (a.DomainShare == b.DomainShare && string.CompareOrdinal(a.Domain, b.Domain) < 0);
 }

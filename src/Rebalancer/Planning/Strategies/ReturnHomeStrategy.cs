@@ -36,6 +36,10 @@ internal sealed class ReturnHomeStrategy : IStrategy
             {
                 why = $"libvirt shows it on {domain.Host} and {other}";
             }
+            else if (context.Blocks(Planner.HomeDomainRules, domain) is { } blocked)
+            {
+                why = blocked;
+            }
             else if (!context.Hosts.TryGetValue(domain.HomeHost!, out var home))
             {
                 why = $"home {domain.HomeHost} is not in the inventory";
