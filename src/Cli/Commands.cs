@@ -40,7 +40,7 @@ internal static class Commands
 
     private static readonly Option<string?> HostFilter = new("--host") { Description = "only this host (a decision about it, a move from or to it)" };
     private static readonly Option<string?> DomainFilter = new("--domain") { Description = "only this domain" };
-    private static readonly Option<string?> KindFilter = new("--kind") { Description = "only this kind of decision: relief, return_home, drain" };
+    private static readonly Option<string?> KindFilter = new("--kind") { Description = "only this kind of decision: relief, memory_relief, drain, return_home, rule_repair" };
     private static readonly Option<string?> Since = new("--since") { Description = "from this time on: RFC 3339, or a duration back from now (90m, 2h, 1d)" };
     private static readonly Option<string?> Until = new("--until") { Description = "before this time: RFC 3339, or a duration back from now" };
     private static readonly Option<int> Limit = new("--limit") { Description = "at most this many decisions and migrations", DefaultValueFactory = _ => 20 };
@@ -49,7 +49,7 @@ internal static class Commands
     public static RootCommand Build()
     {
         Output.AcceptOnlyFromAmong("text", "json");
-        KindFilter.AcceptOnlyFromAmong("relief", "return_home", "drain");
+        KindFilter.AcceptOnlyFromAmong("relief", "memory_relief", "drain", "return_home", "rule_repair");
         var root = new RootCommand("loadshift: the Rebalancer from a terminal (README, \"The loadshift command\"). Exit codes: 0 done, 1 the Rebalancer " +
             "failed or refused the request, 2 bad command line, 3 no token or a wrong one, 4 Rebalancer unreachable, 5 unknown host, domain or " +
             "decision, 6 not possible now (conflict).")

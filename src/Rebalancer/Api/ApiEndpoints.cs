@@ -151,7 +151,7 @@ internal static class ApiEndpoints
                 detail: $"The journal holds no decision {number}.");
     }
 
-    /// <summary>Decisions and migrations, newest first, filtered by domain, host, kind (relief, return_home, drain) and
+    /// <summary>Decisions and migrations, newest first, filtered by domain, host, kind (relief, memory_relief, drain, return_home, rule_repair) and
     /// time (since, until: RFC 3339). An unknown host or domain is 404, so that a typo does not read as "nothing happened".</summary>
     private static async Task<Results<Ok<History>, ProblemHttpResult>> HistoryAsync(
         SqliteJournal journal, IOptions<InventoryOptions> inventory, string? domain, string? host, string? kind, string? since, string? until,
@@ -160,7 +160,7 @@ internal static class ApiEndpoints
         if (kind is not null && SqliteJournal.ParseKind(kind) is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unknown decision kind",
-                detail: $"kind '{kind}' is not one of relief, return_home, drain.");
+                detail: $"kind '{kind}' is not one of relief, memory_relief, drain, return_home, rule_repair.");
         }
         DateTimeOffset? from = null, to = null;
         foreach (var (name, text) in new[] { ("since", since), ("until", until) })

@@ -19,11 +19,12 @@ public static class Automation
         policy.DomainAutomation.TryGetValue(domain, out var level) ? level : policy.Automation;
 
     /// <summary>Whether a move of this kind acts at once at this level (else it waits for approval). Under
-    /// <c>partial</c> only what relieves a host or empties one acts: relief, and drain, which an operator asked for.</summary>
+    /// <c>partial</c> only what relieves a host or empties one acts: relief (CPU or memory), and drain, which an
+    /// operator asked for; return home and rule repair wait.</summary>
     public static bool Acts(string level, DecisionKind kind) => level switch
     {
         Full => true,
-        Partial => kind is DecisionKind.Relief or DecisionKind.Drain,
+        Partial => kind is DecisionKind.Relief or DecisionKind.MemoryRelief or DecisionKind.Drain,
         _ => false,
     };
 }

@@ -1,4 +1,5 @@
 using Loadshift.Rebalancer.Inventory;
+using Loadshift.Rebalancer.Planning;
 using Microsoft.Extensions.Configuration;
 
 namespace Loadshift.Rebalancer.Tests.Inventory;
@@ -105,6 +106,18 @@ public sealed class InventoryTests
         Assert.Contains("policy.verifyAfter", failures, StringComparison.Ordinal);
         Assert.Contains("policy.verifyTolerance", failures, StringComparison.Ordinal);
         Assert.Contains("policy.didNotHelpCooldownFactor", failures, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("full", true, true, true, true, true)]
+    [InlineData("partial", true, true, true, false, false)]
+    [InlineData("manual", false, false, false, false, false)]
+    public void Each_automation_level_lets_its_kinds_act(string level, bool relief, bool memoryRelief, bool drain, bool returnHome, bool ruleRepair)
+    {
+        Assert.Equal(
+            [relief, memoryRelief, drain, returnHome, ruleRepair],
+            new[] { DecisionKind.Relief, DecisionKind.MemoryRelief, DecisionKind.Drain, DecisionKind.ReturnHome, DecisionKind.RuleRepair }
+                .Select(kind => Automation.Acts(level, kind)));
     }
 
     [Fact]
