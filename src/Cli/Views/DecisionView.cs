@@ -84,13 +84,13 @@ internal static class DecisionView
     private static Table Considered(IReadOnlyList<ConsideredMove> considered)
     {
         var table = new Table().Border(TableBorder.Simple).Title("[bold]Moves weighed[/]")
-            .AddColumns("", "DOMAIN", "TARGET", "SHARE", "SOURCE AFTER", "TARGET AFTER", "COST", "SOFT RULES BROKEN");
+            .AddColumns("", "DOMAIN", "TARGET", "SHARE", "SOURCE AFTER", "TARGET AFTER", "COST (COPY)", "SOFT RULES BROKEN");
         foreach (var c in considered)
         {
             var p = c.Plan;
             table.AddRow(c.Chosen ? "[green]chosen[/]" : "", Markup.Escape(p.Domain), Markup.Escape(p.Target), Bars.Share(p.DomainShare),
                 $"{Bars.Share(p.SourceBusyBefore)} -> {Bars.Share(p.SourceBusyAfter)}", $"{Bars.Share(p.TargetBusyBefore)} -> {Bars.Share(p.TargetBusyAfter)}",
-                c.Cost is { } cost ? cost.ToString("0.##", CultureInfo.InvariantCulture) : "[grey]-[/]",
+                c.Cost is { } cost ? cost.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "[grey]-[/]",
                 Markup.Escape(string.Join("; ", c.SoftBroken ?? [])));
         }
         if (considered.Count == 0)

@@ -270,5 +270,5 @@ internal sealed record Candidate(MigrationPlan Plan, IReadOnlyList<string> SoftB
     /// <summary>The candidates of a decision as it keeps them (the first <see cref="PlanningContext.MaxRejections"/>),
     /// <paramref name="chosen"/> marked.</summary>
     public static IReadOnlyList<ConsideredMove> Considered(IEnumerable<Candidate> candidates, Candidate? chosen) =>
-        [.. candidates.Take(PlanningContext.MaxRejections).Select(c => new ConsideredMove(c.Plan, c.SoftBroken, ReferenceEquals(c, chosen)))];
+        [.. candidates.Take(PlanningContext.MaxRejections).Select(c => new ConsideredMove(c.Plan, c.SoftBroken, ReferenceEquals(c, chosen), c.Plan.CostSeconds))];
 }

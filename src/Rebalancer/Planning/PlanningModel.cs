@@ -206,8 +206,8 @@ public sealed record Decision(
 
 /// <summary>A move the planner weighed for a decision: its predicted effect, the soft rules it breaks, and whether it
 /// was the one chosen.</summary>
-/// <param name="Cost">The move's estimated cost (issue 12 item 4: from the memory to copy and the dirty rate); null
-/// while the planner makes no estimate.</param>
+/// <param name="Cost">The move's estimated cost in seconds (<see cref="MigrationPlan.CostSeconds"/>: the bytes to copy at
+/// policy.migrationBytesPerSecond); null in explanations journaled before the planner estimated costs.</param>
 public sealed record ConsideredMove(MigrationPlan Plan, IReadOnlyList<string> SoftBroken, bool Chosen, double? Cost = null);
 
 /// <summary>A target a rule kept a domain off.</summary>

@@ -37,7 +37,9 @@ public sealed class ExplanationTests : IDisposable
         Assert.Equal("vm2", chosen.GetProperty("plan").GetProperty("domain").GetString());
         Assert.Equal(0.64, chosen.GetProperty("plan").GetProperty("sourceBusyAfter").GetDouble(), 3);
         Assert.Equal(0.33, chosen.GetProperty("plan").GetProperty("targetBusyAfter").GetDouble(), 3);
-        Assert.Equal(JsonValueKind.Null, chosen.GetProperty("cost").ValueKind);
+        // The planner's cost estimate of the move, in seconds of copying.
+        Assert.True(chosen.GetProperty("cost").GetDouble() > 0);
+        Assert.Equal(chosen.GetProperty("plan").GetProperty("costSeconds").GetDouble(), chosen.GetProperty("cost").GetDouble());
         var rejected = explanation.GetProperty("rejected").EnumerateArray().ToList();
         Assert.Equal(["vm1", "vm2", "vm3"], rejected.Select(r => r.GetProperty("domain").GetString()).Order());
         Assert.All(rejected, r =>
