@@ -23,7 +23,10 @@ internal sealed record JobProgress(long TotalBytes, long RemainingBytes, long Pr
 
 internal sealed record MigrationProgress(long MigrationId, string Domain, string Source, string Target, DateTimeOffset StartedAt, JobProgress? Job);
 
-internal sealed record StatusPolicy(double HighWatermark, double LowWatermark, string Automation, IReadOnlyDictionary<string, string>? DomainAutomation);
+internal sealed record StatusPolicy(double HighWatermark, double LowWatermark, string Automation, IReadOnlyDictionary<string, string>? DomainAutomation,
+    double? MemoryHighWatermark = null);
+
+internal sealed record RuleViolation(string Rule, string Host, IReadOnlyList<string> Domains, string Detail);
 
 internal sealed record Recommendation(
     long DecisionId,
@@ -63,7 +66,8 @@ internal sealed record Status(
     DecisionRecord? LastDecision,
     StatusPolicy? Policy,
     IReadOnlyList<MigrationProgress>? Progress,
-    IReadOnlyList<Recommendation>? Recommendations);
+    IReadOnlyList<Recommendation>? Recommendations,
+    IReadOnlyList<RuleViolation>? RuleViolations = null);
 
 internal sealed record MigrationPlan(string Domain, string Source, string Target, double DomainShare, double SourceBusyBefore,
     double SourceBusyAfter, double TargetBusyBefore, double TargetBusyAfter);

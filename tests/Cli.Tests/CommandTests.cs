@@ -62,6 +62,31 @@ public sealed class CommandTests : IDisposable
         var hosts = document.RootElement.GetProperty("hosts").EnumerateArray().Select(h => h.GetProperty("name").GetString()).ToList();
         Assert.Equal(["hv1", "hv2", "hv3"], hosts);
         Assert.Equal("manual", document.RootElement.GetProperty("policy").GetProperty("automation").GetString());
+        Assert.Contains("Broken rules none", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_lists_a_broken_hard_rule()
+    {
+        // vm1 and vm2 both start on hv1: the hard group is broken from the first pass on.
+        using var broken = new RunningRebalancer(f =>
+        {
+            f.Settings["policy:automation"] = "manual";
+            f.Settings["rules:antiAffinity:0:name"] = "web";
+            f.Settings["rules:antiAffinity:0:domains:0"] = "vm1";
+            f.Settings["rules:antiAffinity:0:domains:1"] = "vm2";
+        });
+        using var client = broken.Factory.CreateAuthorizedClient();
+        await Eventually.TrueAsync(async () =>
+        {
+            var status = await client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/status", UriKind.Relative));
+            return status.TryGetProperty("ruleViolations", out var v) && v.ValueKind == JsonValueKind.Array && v.GetArrayLength() > 0;
+        }, "a rule violation in the status");
+
+        var text = await broken.RunAsync("status");
+
+        Ok(text);
+        Assert.Matches(@"anti_affinity\s+│?\s*hv1\s+│?\s*vm1, vm2", text.Stdout);
     }
 
     [Fact]

@@ -4,7 +4,8 @@ using Spectre.Console.Rendering;
 namespace Loadshift.Cli.Views;
 
 /// <summary><c>loadshift status</c>: the hosts with their CPU and memory against the watermarks, their domains (those
-/// away from home marked), alerts, migrations in flight, moves waiting for approval, the last decision.</summary>
+/// away from home marked), alerts, hard rules broken, migrations in flight, moves waiting for approval, the last
+/// decision.</summary>
 internal static class StatusView
 {
     public static IRenderable Render(Status status, Uri url)
@@ -31,6 +32,7 @@ internal static class StatusView
             }
             rows.Add(away);
         }
+        rows.Add(BrokenRules(status));
         rows.Add(Migrations(status));
         rows.Add(Recommendations(status));
         if (status.LastDecision is { } last)
@@ -69,8 +71,25 @@ internal static class StatusView
                 return away.TryGetValue(d, out var home) ? $"[yellow]{Markup.Escape(d)}[/]{share} [grey](home {Markup.Escape(home)})[/]" : $"{Markup.Escape(d)}{share}";
             });
             table.AddRow(Markup.Escape(host.Name), Bars.Ratio(host.BusyRatio, policy.HighWatermark, policy.LowWatermark),
-                Bars.Ratio(memory, policy.HighWatermark, policy.LowWatermark, 10),
+                // Memory has one watermark (policy.memoryHighWatermark): under it green, over it red.
+                Bars.Ratio(memory, policy.MemoryHighWatermark ?? policy.HighWatermark, policy.MemoryHighWatermark ?? policy.LowWatermark, 10),
                 state.Count == 0 ? "[green]ok[/]" : string.Join(", ", state), string.Join(", ", domains));
+        }
+        return table;
+    }
+
+    /// <summary>Hard placement rules the placement breaks (a migration by hand, say): the rule repair's work, and
+    /// RebalancerRuleViolated's when no single move repairs one.</summary>
+    public static IRenderable BrokenRules(Status status)
+    {
+        if (status.RuleViolations is not { Count: > 0 } broken)
+        {
+            return new Markup("[bold]Broken rules[/] none");
+        }
+        var table = new Table().Border(TableBorder.Simple).Title("[bold red]Broken rules[/]").AddColumns("RULE", "HOST", "DOMAINS", "WHY");
+        foreach (var v in broken)
+        {
+            table.AddRow(Markup.Escape(v.Rule), Markup.Escape(v.Host), Markup.Escape(string.Join(", ", v.Domains)), Markup.Escape(v.Detail));
         }
         return table;
     }

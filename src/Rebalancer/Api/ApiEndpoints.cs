@@ -41,7 +41,8 @@ public sealed record StatusResponse(
     IReadOnlyList<RuleViolation>? RuleViolations = null);
 
 /// <summary>The policy keys an operator reads the status against.</summary>
-public sealed record StatusPolicy(double HighWatermark, double LowWatermark, string Automation, IReadOnlyDictionary<string, string> DomainAutomation);
+public sealed record StatusPolicy(double HighWatermark, double LowWatermark, string Automation, IReadOnlyDictionary<string, string> DomainAutomation,
+    double MemoryHighWatermark);
 
 /// <summary>The answer to approve or reject: the recommendation as it stands, and the migration an approval started.</summary>
 public sealed record RecommendationResponse(RecommendationRecord Recommendation, long? MigrationId);
@@ -112,7 +113,7 @@ internal static class ApiEndpoints
         var policy = s.Policy.Value;
         return TypedResults.Ok(new StatusResponse(Metrics.RebalancerMetrics.Version, policy.DryRun, snapshot.TakenAt,
             snapshot.MetricsError, hosts, away, await s.Worker.InFlightAsync(cancellationToken).ConfigureAwait(false), last,
-            new StatusPolicy(policy.HighWatermark, policy.LowWatermark, policy.Automation, policy.DomainAutomation),
+            new StatusPolicy(policy.HighWatermark, policy.LowWatermark, policy.Automation, policy.DomainAutomation, policy.MemoryHighWatermark),
             s.Worker.Progress(),
             await s.Journal.ListRecommendationsAsync(RecommendationStatus.Pending, 100, cancellationToken).ConfigureAwait(false),
             s.Worker.LastViolations));
