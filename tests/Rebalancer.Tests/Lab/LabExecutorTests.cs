@@ -12,6 +12,7 @@ namespace Loadshift.Rebalancer.Tests.Lab;
 /// <summary>The executor against two real libvirt hosts of the lab: virsh migrate --live from hv1 to hv2 and
 /// back, placement verified with libvirt after each. Needs the lab (lab/up); leaves every VM on its home host.</summary>
 [Trait("Category", "Lab")]
+[Collection(LabInventory.Collection)]
 public sealed class LabExecutorTests : IDisposable
 {
     private readonly TempDirectory directory = new();

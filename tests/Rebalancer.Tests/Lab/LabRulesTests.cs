@@ -14,6 +14,7 @@ namespace Loadshift.Rebalancer.Tests.Lab;
 /// return home. The load figures come from a fake below IMetricsSource (the busy ratios relief acts on), so the test
 /// says which move the rules allow, not how the lab's CPUs behave. Needs the lab (lab/up); leaves every VM home.</summary>
 [Trait("Category", "Lab")]
+[Collection(LabInventory.Collection)]
 public sealed class LabRulesTests : IDisposable
 {
     private readonly TempDirectory directory = new();
