@@ -16,7 +16,7 @@ internal sealed record MigrationFigures(
     DateTimeOffset StartedAt,
     DateTimeOffset? EndedAt,
     double? Seconds,
-    string Outcome,
+    string Result,
     int ProbesSent,
     int ProbesFailed,
     double LongestOutageSeconds);

@@ -114,7 +114,7 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
         report.LoadedHostBusyBefore = await BusyAsync(firstStart, TimeSpan.FromSeconds(30), ct);
         report.BusyBeforeWindow = $"the 30 s before the first migration started ({firstStart:HH:mm:ss})";
 
-        await WaitAsync($"{options.LoadedHost} to fall under the high mark and {AlertName} to resolve", TimeSpan.FromMinutes(options.Fast ? 5 : 8),
+        await WaitAsync($"{options.LoadedHost} to fall under the high watermark and {AlertName} to resolve", TimeSpan.FromMinutes(options.Fast ? 5 : 8),
             () => report.AlertResolvedAt is not null && !w.MigrationRunning,
             () => $"{w.Migrations.Count(m => m.Kind == "relief")} migration(s) off {options.LoadedHost}; {options.LoadedHost} busy {Format.Percent(w.LoadedHostBusy)} (1m rate); alert {w.AlertState ?? "inactive"}", ct);
 
@@ -145,8 +145,8 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
         report.LoadedHostBusyAfter = await BusyAsync(afterEnd, window, ct);
         report.BusyAfterWindow = $"{window.TotalSeconds:F0} s with the load on, after the last move ({afterStart:HH:mm:ss}-{afterEnd:HH:mm:ss})";
 
-        var moved = w.Migrations.Where(m => m.Kind == "relief" && m.Outcome == "succeeded").Select(m => m.Domain).Distinct().ToList();
-        timeline.Note($"waiting for {string.Join(", ", moved)} to come home: {options.LoadedHost} must stay under the low mark for {options.ReturnHomeAfter.TotalSeconds:F0} s");
+        var moved = w.Migrations.Where(m => m.Kind == "relief" && m.Result == "succeeded").Select(m => m.Domain).Distinct().ToList();
+        timeline.Note($"waiting for {string.Join(", ", moved)} to come home: {options.LoadedHost} must stay under the low watermark for {options.ReturnHomeAfter.TotalSeconds:F0} s");
         await WaitAsync("every VM to be home", options.ReturnHomeAfter + TimeSpan.FromMinutes(options.Fast ? 5 : 8),
             () => !w.MigrationRunning && w.Placement.TryGetValue(options.LoadedHost, out var home) && home is not null && vms.All(home.Contains),
             () => $"{options.LoadedHost} busy {Format.Percent(w.LoadedHostBusy)} (1m rate); away: {string.Join(", ", vms.Where(v => w.Placement.GetValueOrDefault(options.LoadedHost)?.Contains(v) != true))}",
@@ -206,14 +206,14 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
         var mismatches = new List<string>();
         foreach (var vm in lab.Vms)
         {
-            var last = all.Where(m => m.Domain == vm.Name && m.Outcome == "succeeded").MaxBy(m => m.Id);
+            var last = all.Where(m => m.Domain == vm.Name && m.Result == "succeeded").MaxBy(m => m.Id);
             var expected = last?.Target ?? vm.HomeHost;
             var actual = watcher!.Placement.Where(p => p.Value?.Contains(vm.Name) == true).Select(p => p.Key).ToList();
             if (actual.Count != 1 || actual[0] != expected)
             {
                 mismatches.Add($"{vm.Name}: journal says {expected}, libvirt runs it on {(actual.Count == 0 ? "no host" : string.Join(" and ", actual))}");
             }
-            if (all.Any(m => m.Domain == vm.Name && m.Outcome == "running"))
+            if (all.Any(m => m.Domain == vm.Name && m.Result == "running"))
             {
                 mismatches.Add($"{vm.Name}: a migration is still journaled as running");
             }
@@ -296,7 +296,7 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
         var to = (m.EndedAt ?? DateTimeOffset.UtcNow).AddSeconds(2).ToUnixTimeMilliseconds();
         var window = probes.Where(p => p.Vm == m.Domain && p.SentAtMs >= from && p.SentAtMs <= to).OrderBy(p => p.SentAtMs).ToList();
         return new MigrationFigures(m.Id, m.Domain, m.Source, m.Target, m.Kind ?? "", decidedAt, m.StartedAt, m.EndedAt,
-            m.EndedAt is { } end ? Math.Round((end - m.StartedAt).TotalSeconds, 2) : null, m.Outcome,
+            m.EndedAt is { } end ? Math.Round((end - m.StartedAt).TotalSeconds, 2) : null, m.Result,
             window.Count, window.Count(p => !p.Ok), LongestOutage(window));
     }
 

@@ -55,7 +55,7 @@ internal sealed record DecisionEntry(long Id, DateTimeOffset At, string Kind, st
     string Detail, string? Domain, string? Source, string? Target, double? SourceBusyBefore, double? SourceBusyAfter);
 
 internal sealed record MigrationEntry(long Id, long? DecisionId, string Domain, string Source, string Target, string? Kind,
-    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string? Placement);
+    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Result, string? Placement);
 
 internal sealed record StatusHost(string Name, bool Reachable, double? BusyRatio, bool AlertFiring, IReadOnlyList<string> Domains);
 

@@ -17,12 +17,12 @@ internal static class Summary
             ("alert firing -> decision", Sec(r.AlertToDecisionSeconds)),
             ("decision -> migration done", Sec(r.DecisionToMigrationDoneSeconds)),
             ("alert firing -> resolved", Sec(r.AlertToResolvedSeconds)),
-            ($"load stop -> every VM home (low mark held {r.ReturnHomeAfter})", Sec(r.LoadStopToHomeSeconds)),
+            ($"load stop -> every VM home (low watermark held {r.ReturnHomeAfter})", Sec(r.LoadStopToHomeSeconds)),
         };
         foreach (var m in r.Migrations)
         {
             rows.Add(($"migration {m.Domain} {m.Source}->{m.Target} ({m.Kind})",
-                $"{Sec(m.Seconds)} {m.Outcome}; probes failed {m.ProbesFailed} of {m.ProbesSent}, longest outage {m.LongestOutageSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s"));
+                $"{Sec(m.Seconds)} {m.Result}; probes failed {m.ProbesFailed} of {m.ProbesSent}, longest outage {m.LongestOutageSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s"));
         }
         rows.Add(($"{r.LoadedHost} busy: idle / before / after", $"{Pct(r.LoadedHostBusyIdle)} / {Pct(r.LoadedHostBusyBefore)} / {Pct(r.LoadedHostBusyAfter)}"));
         foreach (var vm in r.LatencyBefore.Select(l => l.Vm).Union(r.LatencyAfter.Select(l => l.Vm)))

@@ -82,7 +82,7 @@ internal sealed class Watcher(LabState lab, PrometheusApi prometheus, Rebalancer
             case "pending":
                 AlertActiveAt = alert!.ActiveAt;
                 report.AlertPendingAt ??= alert.ActiveAt;
-                timeline.Add(alert.ActiveAt, "alert_pending", $"{alertName} pending: {loadedHost} over the high mark{busy}");
+                timeline.Add(alert.ActiveAt, "alert_pending", $"{alertName} pending: {loadedHost} over the high watermark{busy}");
                 break;
             case "firing":
                 AlertActiveAt = alert!.ActiveAt;
@@ -92,7 +92,7 @@ internal sealed class Watcher(LabState lab, PrometheusApi prometheus, Rebalancer
                 break;
             case null when alertState == "firing":
                 report.AlertResolvedAt ??= DateTimeOffset.UtcNow;
-                timeline.Add(DateTimeOffset.UtcNow, "alert_resolved", $"{alertName} resolved: {loadedHost} under the high mark{busy}");
+                timeline.Add(DateTimeOffset.UtcNow, "alert_resolved", $"{alertName} resolved: {loadedHost} under the high watermark{busy}");
                 break;
             case null:
                 timeline.Add(DateTimeOffset.UtcNow, "alert_inactive", $"{alertName} no longer pending{busy}");
@@ -137,12 +137,12 @@ internal sealed class Watcher(LabState lab, PrometheusApi prometheus, Rebalancer
             }
             if (m.EndedAt is { } ended && endedMigrations.Add(m.Id))
             {
-                if (m.Kind == "relief" && m.Outcome == "succeeded")
+                if (m.Kind == "relief" && m.Result == "succeeded")
                 {
                     report.FirstMigrationDoneAt ??= ended;
                 }
                 timeline.Add(ended, "migration_end",
-                    $"migration end: {m.Domain} {m.Source} -> {m.Target} {m.Outcome} in {(ended - m.StartedAt).TotalSeconds:F1} s",
+                    $"migration end: {m.Domain} {m.Source} -> {m.Target} {m.Result} in {(ended - m.StartedAt).TotalSeconds:F1} s",
                     m.Domain, m.Source, m.Target);
             }
         }

@@ -33,7 +33,7 @@ internal static partial class Log
     [LoggerMessage(201, LogLevel.Information, "Worker started (dry run: {DryRun}), looking every {IntervalSeconds}s and on every webhook")]
     public static partial void WorkerStarted(ILogger logger, bool dryRun, double intervalSeconds);
 
-    [LoggerMessage(202, LogLevel.Error, "Planning pass failed, retrying at the next tick: {Message}")]
+    [LoggerMessage(202, LogLevel.Error, "Planning pass failed, retrying at the next pass: {Message}")]
     public static partial void PassFailed(ILogger logger, string message, Exception exception);
 
     [LoggerMessage(300, LogLevel.Information, "Migration {MigrationId}: {Domain} {Source} -> {Target} started")]
@@ -42,14 +42,14 @@ internal static partial class Log
     [LoggerMessage(301, LogLevel.Information, "Migration {MigrationId}: {Domain} {Source} -> {Target} succeeded in {Seconds:0.0}s (verified with libvirt)")]
     public static partial void MigrationSucceeded(ILogger logger, long migrationId, string domain, string source, string target, double seconds);
 
-    [LoggerMessage(302, LogLevel.Error, "Migration {MigrationId}: {Domain} {Source} -> {Target} {Outcome}; libvirt places it on {Placement}; stderr: {Stderr}")]
-    public static partial void MigrationFailed(ILogger logger, long migrationId, string domain, string source, string target, string outcome, string placement, string stderr);
+    [LoggerMessage(302, LogLevel.Error, "Migration {MigrationId}: {Domain} {Source} -> {Target} {Result}; libvirt places it on {Placement}; stderr: {Stderr}")]
+    public static partial void MigrationFailed(ILogger logger, long migrationId, string domain, string source, string target, string result, string placement, string stderr);
 
     [LoggerMessage(303, LogLevel.Error, "Migration {MigrationId} of {Domain} broke off: {Message}; it will be resolved from libvirt's placement")]
     public static partial void MigrationCrashed(ILogger logger, long migrationId, string domain, string message);
 
-    [LoggerMessage(304, LogLevel.Warning, "Migration {MigrationId} of {Domain} resolved as {Outcome} from libvirt: the domain is on {Placement}")]
-    public static partial void MigrationResolved(ILogger logger, long migrationId, string domain, string outcome, string placement);
+    [LoggerMessage(304, LogLevel.Warning, "Migration {MigrationId} of {Domain} resolved as {Result} from libvirt: the domain is on {Placement}")]
+    public static partial void MigrationResolved(ILogger logger, long migrationId, string domain, string result, string placement);
 
     [LoggerMessage(306, LogLevel.Warning, "Migration {MigrationId} of {Domain} stays open: libvirt cannot say where the domain is yet ({Placement}); it counts as in flight")]
     public static partial void MigrationUnresolved(ILogger logger, long migrationId, string domain, string placement);

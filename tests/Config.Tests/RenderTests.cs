@@ -57,7 +57,7 @@ public sealed class RenderTests
         [
             output,
             "--cpu-high-for", "30s",
-            "--cpu-high-threshold=0.7",
+            "--high-watermark=0.7",
             "--scrape-interval", "5s",
             "--evaluation-interval", "5s",
             "--targets-file", targets,
@@ -224,7 +224,8 @@ public sealed class RenderTests
     [InlineData("--scrape-interval", "")]
     [InlineData("--scrape-timeout", "20s")]
     [InlineData("--evaluation-interval", "0s")]
-    [InlineData("--cpu-high-threshold", "1.5")]
+    [InlineData("--high-watermark", "1.5")]
+    [InlineData("--high-watermark", "80")]
     [InlineData("--cpu-high-threshold", "80")]
     [InlineData("--rebalancer-url", "127.0.0.1:10180")]
     [InlineData("--alertmanager-url", "http://127.0.0.1:9093/alertmanager")]
@@ -240,6 +241,21 @@ public sealed class RenderTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(flag, result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(output), result.ToString());
+    }
+
+    /// <summary>--cpu-high-threshold was the high watermark's first name (docs/glossary.md): still taken, with a warning.</summary>
+    [Fact]
+    public void Prometheus_render_takes_the_former_high_watermark_flag_with_a_warning()
+    {
+        using var temp = new TempDirectory();
+        var output = temp.Combine("out");
+
+        var result = Tool.RunOk(PrometheusRender, [output, "--cpu-high-threshold", "0.75"]);
+
+        Assert.Contains("--cpu-high-threshold is deprecated: use --high-watermark", result.Stderr, StringComparison.Ordinal);
+        var cpuHigh = Rule.LoadAll(Directory.GetFiles(Path.Combine(output, "rules"))).Single(r => r.Alert == "HypervisorCpuHigh");
+        Assert.Equal("host:hypervisor_cpu_busy:ratio_rate1m > 0.75", cpuHigh.Expr.Trim());
+        Assert.DoesNotContain("deprecated", Tool.RunOk(PrometheusRender, [temp.Combine("new"), "--high-watermark", "0.75"]).Stderr, StringComparison.Ordinal);
     }
 
     [Theory]

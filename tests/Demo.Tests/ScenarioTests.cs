@@ -82,13 +82,13 @@ public partial class ScenarioTests(ITestOutputHelper output)
         {
             Assert.Equal("hv1", m.Source);
             Assert.NotEqual("hv1", m.Target);
-            Assert.Equal("succeeded", m.Outcome);
+            Assert.Equal("succeeded", m.Result);
             Assert.True(m.StartedAt >= r.AlertFiringAt!.Value.AddSeconds(-2), $"{m.Domain} moved before the alert fired");
         });
         Assert.NotNull(r.FirstWebhookAt);
         Assert.NotNull(r.FirstDecisionAt);
 
-        // hv1 under the high mark afterwards, and the alert resolved after the first move.
+        // hv1 under the high watermark afterwards, and the alert resolved after the first move.
         Assert.True(r.LoadedHostBusyBefore > HighWatermark, $"hv1 was only {r.LoadedHostBusyBefore:P1} busy before the move");
         Assert.True(r.LoadedHostBusyAfter < HighWatermark, $"hv1 still {r.LoadedHostBusyAfter:P1} busy after the move(s) ({r.BusyAfterWindow})");
         Assert.NotNull(r.AlertResolvedAt);
@@ -99,7 +99,7 @@ public partial class ScenarioTests(ITestOutputHelper output)
         foreach (var domain in relief.Select(m => m.Domain).Distinct())
         {
             Assert.Contains(r.Migrations, m => m.Domain == domain && m.Kind == "return_home" && m.Target == "hv1"
-                && m.Outcome == "succeeded" && m.StartedAt > r.LoadStoppedAt);
+                && m.Result == "succeeded" && m.StartedAt > r.LoadStoppedAt);
         }
         Assert.NotNull(r.AllHomeAt);
 

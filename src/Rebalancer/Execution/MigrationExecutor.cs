@@ -8,13 +8,13 @@ namespace Loadshift.Rebalancer.Execution;
 
 /// <summary>How a migration ended, after asking libvirt on both hosts.</summary>
 /// <param name="Placement">The host libvirt reports the domain running on, or null when that is unclear.</param>
-public sealed record MigrationResult(long MigrationId, string Outcome, string? Placement, TimeSpan Duration, string? Note, string Stderr);
+public sealed record MigrationResult(long MigrationId, string Result, string? Placement, TimeSpan Duration, string? Note, string Stderr);
 
 /// <summary>A migration journaled as running and tracked, not yet run.</summary>
 public sealed record StartedMigration(long Id, MigrationPlan Plan, InventoryHost Source, InventoryHost Target, DateTimeOffset StartedAt);
 
 /// <summary>Runs one planned migration: journal it, <c>virsh migrate --live</c> with a deadline (then
-/// <c>domjobabort</c>), verify the placement with libvirt on both hosts, journal and count the outcome.</summary>
+/// <c>domjobabort</c>), verify the placement with libvirt on both hosts, journal and count the result.</summary>
 public sealed class MigrationExecutor(
     IHypervisor hypervisor,
     SqliteJournal journal,
@@ -75,25 +75,25 @@ public sealed class MigrationExecutor(
                 var open = $"virsh {Exited(attempt)}; placement unclear ({placement.Description}): left open, resolved from libvirt on a later pass";
                 await journal.RecordAttemptAsync(id, attempt.ExitCode, attempt.TimedOut, attempt.Stderr, open, CancellationToken.None).ConfigureAwait(false);
                 Log.MigrationUnresolved(logger, id, plan.Domain, placement.Description);
-                return new MigrationResult(id, MigrationOutcomes.Running, null, duration, open, attempt.Stderr);
+                return new MigrationResult(id, MigrationResults.Running, null, duration, open, attempt.Stderr);
             }
-            var outcome = OutcomeOf(placement, plan.Target, attempt.TimedOut);
-            var note = Note(attempt, outcome, placement);
-            await journal.FinishMigrationAsync(id, time.GetUtcNow(), outcome, attempt.ExitCode, attempt.TimedOut, attempt.Stderr, placement.Host, note,
+            var result = ResultOf(placement, plan.Target, attempt.TimedOut);
+            var note = Note(attempt, result, placement);
+            await journal.FinishMigrationAsync(id, time.GetUtcNow(), result, attempt.ExitCode, attempt.TimedOut, attempt.Stderr, placement.Host, note,
                 CancellationToken.None)
                 .ConfigureAwait(false);
-            Count(outcome, plan.Domain);
+            Count(result, plan.Domain);
             metrics.MigrationDuration.Observe(duration.TotalSeconds);
-            if (outcome == MigrationOutcomes.Succeeded)
+            if (result == MigrationResults.Succeeded)
             {
                 Log.MigrationSucceeded(logger, id, plan.Domain, plan.Source, plan.Target, duration.TotalSeconds);
             }
             else
             {
-                Log.MigrationFailed(logger, id, plan.Domain, plan.Source, plan.Target, outcome, placement.Host ?? "no host",
+                Log.MigrationFailed(logger, id, plan.Domain, plan.Source, plan.Target, result, placement.Host ?? "no host",
                     CommandFailedException.Tail(attempt.Stderr, 500));
             }
-            return new MigrationResult(id, outcome, placement.Host, duration, note, attempt.Stderr);
+            return new MigrationResult(id, result, placement.Host, duration, note, attempt.Stderr);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -109,30 +109,30 @@ public sealed class MigrationExecutor(
 
     public void Dispose() => startGate.Dispose();
 
-    private void Count(string outcome, string domain)
+    private void Count(string result, string domain)
     {
-        metrics.Migrations.WithLabels(outcome).Inc();
+        metrics.Migrations.WithLabels(result).Inc();
         metrics.LastMigrationTimestamp.Set(time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
-        if (outcome == MigrationOutcomes.Succeeded)
+        if (result == MigrationResults.Succeeded)
         {
             metrics.DomainMigrations.WithLabels(domain).Inc();
         }
     }
 
-    /// <summary>The outcome from where libvirt has the domain: running on the target, the move happened whatever virsh
+    /// <summary>The migration's result from where libvirt has the domain: running on the target, the move happened whatever virsh
     /// said; running nowhere (shut off where it is defined, or on no host), the guest is down: interrupted.</summary>
-    private static string OutcomeOf(Placement placement, string target, bool timedOut) =>
-        !placement.Running ? MigrationOutcomes.Interrupted
-        : placement.Host == target ? MigrationOutcomes.Succeeded
-        : timedOut ? MigrationOutcomes.TimedOut
-        : MigrationOutcomes.Failed;
+    private static string ResultOf(Placement placement, string target, bool timedOut) =>
+        !placement.Running ? MigrationResults.Interrupted
+        : placement.Host == target ? MigrationResults.Succeeded
+        : timedOut ? MigrationResults.TimedOut
+        : MigrationResults.Failed;
 
-    private static string Note(MigrationAttempt attempt, string outcome, Placement placement)
+    private static string Note(MigrationAttempt attempt, string result, Placement placement)
     {
-        var why = (outcome, attempt.Succeeded) switch
+        var why = (result, attempt.Succeeded) switch
         {
-            (MigrationOutcomes.Succeeded, false) => $"virsh {Exited(attempt)}, but libvirt shows the domain on the target; ",
-            (MigrationOutcomes.Succeeded, true) => "",
+            (MigrationResults.Succeeded, false) => $"virsh {Exited(attempt)}, but libvirt shows the domain on the target; ",
+            (MigrationResults.Succeeded, true) => "",
             (_, true) => "virsh reported success, but libvirt does not show the domain on the target; ",
             _ when attempt.TimedOut => $"deadline passed{(attempt.Aborted ? "; domjobabort sent" : "")}; ",
             _ => "",
@@ -259,18 +259,18 @@ public sealed class MigrationExecutor(
             }
             // Timed out as journaled when virsh passed its deadline (a crash mid-migration never did): a domain that
             // stayed off the target is timed_out then, as it would have been had libvirt answered at once.
-            var outcome = source is not null && target is not null ? OutcomeOf(placement, migration.Target, migration.TimedOut)
-                : placement.Host == migration.Target ? MigrationOutcomes.Succeeded
-                : migration.TimedOut ? MigrationOutcomes.TimedOut
-                : MigrationOutcomes.Failed;
+            var result = source is not null && target is not null ? ResultOf(placement, migration.Target, migration.TimedOut)
+                : placement.Host == migration.Target ? MigrationResults.Succeeded
+                : migration.TimedOut ? MigrationResults.TimedOut
+                : MigrationResults.Failed;
             var note = $"{(migration.Note is { } earlier ? earlier + "; " : "")}resolved from libvirt: {placement.Description}";
-            if (!await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), outcome, migration.ExitCode, migration.TimedOut, migration.Stderr,
+            if (!await journal.FinishMigrationAsync(migration.Id, time.GetUtcNow(), result, migration.ExitCode, migration.TimedOut, migration.Stderr,
                 placement.Host, note, cancellationToken).ConfigureAwait(false))
             {
                 continue;
             }
-            Count(outcome, migration.Domain);
-            Log.MigrationResolved(logger, migration.Id, migration.Domain, outcome, placement.Host ?? "no host");
+            Count(result, migration.Domain);
+            Log.MigrationResolved(logger, migration.Id, migration.Domain, result, placement.Host ?? "no host");
             resolved++;
         }
         return resolved;

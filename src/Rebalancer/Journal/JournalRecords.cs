@@ -54,7 +54,7 @@ public sealed record DecisionRecord(
     double? TargetBusyAfter,
     string? Verdict = null);
 
-/// <param name="Outcome">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it
+/// <param name="Result">running (also while libvirt cannot say where the domain is), succeeded (libvirt shows it
 /// running on the target), failed or timed_out (running on the source, or on another host), interrupted (running
 /// nowhere: shut off where it is defined, or on no host).</param>
 /// <param name="Placement">Where libvirt reported the domain once the migration ended.</param>
@@ -74,7 +74,7 @@ public sealed record MigrationRecord(
     string? Kind,
     DateTimeOffset StartedAt,
     DateTimeOffset? EndedAt,
-    string Outcome,
+    string Result,
     int? ExitCode,
     string? Stderr,
     string? Placement,
@@ -85,7 +85,12 @@ public sealed record MigrationRecord(
     DateTimeOffset? VerifiedAt = null,
     double? SourceBusyObserved = null,
     double? TargetBusyObserved = null,
-    string? VerdictDetail = null);
+    string? VerdictDetail = null)
+{
+    /// <summary>The result under its name before docs/glossary.md (a migration has a result, as the metric's label
+    /// says; a decision has an outcome). Deprecated: still in the API's answers for the clients that read it.</summary>
+    public string Outcome => Result;
+}
 
 /// <summary>A successful migration whose move is due for verification, with the decision's predictions.</summary>
 public sealed record MoveToVerify(long MigrationId, string Domain, string Source, string Target, DateTimeOffset EndedAt,
@@ -109,7 +114,7 @@ public static class MoveVerdicts
 /// <summary>A domain's last successful migration and the decision behind it.</summary>
 public sealed record LastMove(string Domain, string Target, long MigrationId, DateTimeOffset? EndedAt, string? Reason, string? Detail);
 
-public static class MigrationOutcomes
+public static class MigrationResults
 {
     public const string Running = "running";
     public const string Succeeded = "succeeded";

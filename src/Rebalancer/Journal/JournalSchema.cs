@@ -57,6 +57,8 @@ public static class JournalSchema
                 ALTER TABLE migrations ADD COLUMN target_busy_observed REAL;
                 ALTER TABLE migrations ADD COLUMN verdict_detail TEXT;
                 """, cancellationToken)),
+        new(3, "migrations.outcome renamed result (docs/glossary.md: a migration has a result, a decision an outcome)",
+            (connection, cancellationToken) => ExecuteAsync(connection, "ALTER TABLE migrations RENAME COLUMN outcome TO result;", cancellationToken)),
     ];
 
     /// <summary>The version this code writes: the last step's.</summary>
@@ -65,22 +67,28 @@ public static class JournalSchema
     /// <summary>Brings the file to <see cref="Version"/>, one step per transaction; returns the steps applied. A file
     /// from a newer version is refused before anything is written to it.</summary>
     /// <exception cref="JournalVersionException">The file is at a version this code does not know.</exception>
-    public static async Task<IReadOnlyList<SchemaStep>> MigrateAsync(SqliteConnection connection, string path, CancellationToken cancellationToken)
+    public static Task<IReadOnlyList<SchemaStep>> MigrateAsync(SqliteConnection connection, string path, CancellationToken cancellationToken) =>
+        MigrateAsync(connection, path, Steps, cancellationToken);
+
+    /// <summary>With other steps than the journal's (tests: a step that fails).</summary>
+    internal static async Task<IReadOnlyList<SchemaStep>> MigrateAsync(SqliteConnection connection, string path, IReadOnlyList<SchemaStep> steps,
+        CancellationToken cancellationToken)
     {
+        var known = steps[^1].Version;
         var found = await UserVersionAsync(connection, cancellationToken).ConfigureAwait(false);
-        if (found > Version)
+        if (found > known)
         {
-            throw new JournalVersionException(path, found, Version);
+            throw new JournalVersionException(path, found, known);
         }
         var applied = new List<SchemaStep>();
-        foreach (var step in Steps.Where(s => s.Version > found))
+        foreach (var step in steps.Where(s => s.Version > found))
         {
             // IMMEDIATE: the write lock first, so two processes starting on one file apply each step once.
             await using var transaction = connection.BeginTransaction(deferred: false);
             var now = await UserVersionAsync(connection, cancellationToken).ConfigureAwait(false);
-            if (now > Version)
+            if (now > known)
             {
-                throw new JournalVersionException(path, now, Version);
+                throw new JournalVersionException(path, now, known);
             }
             if (now >= step.Version)
             {

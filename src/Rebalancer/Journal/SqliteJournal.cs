@@ -203,7 +203,7 @@ public sealed class SqliteJournal : IDisposable
         ReadAsync<IReadOnlySet<string>>(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT DISTINCT target FROM migrations WHERE outcome = 'succeeded' AND ended_at >= $since;";
+            command.CommandText = "SELECT DISTINCT target FROM migrations WHERE result = 'succeeded' AND ended_at >= $since;";
             command.Parameters.AddWithValue("$since", Time(since));
             return (await ReadAllAsync(command, r => r.GetString(0), cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         }, cancellationToken);
@@ -218,7 +218,7 @@ public sealed class SqliteJournal : IDisposable
         {
             await using var command = connection.CreateCommand();
             command.CommandText = """
-                INSERT INTO migrations (decision_id, domain, source, target, kind, started_at, outcome)
+                INSERT INTO migrations (decision_id, domain, source, target, kind, started_at, result)
                 VALUES ($decision, $domain, $source, $target, $kind, $at, 'running') RETURNING id;
                 """;
             command.Parameters.AddWithValue("$decision", (object?)decisionId ?? DBNull.Value);
@@ -231,20 +231,20 @@ public sealed class SqliteJournal : IDisposable
         }, cancellationToken);
 
     /// <summary>Ends a running migration; false when it was no longer running (another look resolved it first).</summary>
-    /// <param name="timedOut">virsh passed policy.migrationTimeout (the migration's own flag, whatever the outcome).</param>
-    public Task<bool> FinishMigrationAsync(long id, DateTimeOffset endedAt, string outcome, int? exitCode, bool timedOut, string? stderr,
+    /// <param name="timedOut">virsh passed policy.migrationTimeout (the migration's own flag, whatever the result).</param>
+    public Task<bool> FinishMigrationAsync(long id, DateTimeOffset endedAt, string result, int? exitCode, bool timedOut, string? stderr,
         string? placement, string? note, CancellationToken cancellationToken) =>
         WriteAsync(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = """
-                UPDATE migrations SET ended_at = $at, outcome = $outcome, exit_code = $exit, timed_out = $timedOut, stderr = $stderr,
+                UPDATE migrations SET ended_at = $at, result = $result, exit_code = $exit, timed_out = $timedOut, stderr = $stderr,
                                       placement = $placement, note = $note
-                WHERE id = $id AND outcome = 'running';
+                WHERE id = $id AND result = 'running';
                 """;
             command.Parameters.AddWithValue("$id", id);
             command.Parameters.AddWithValue("$at", Time(endedAt));
-            command.Parameters.AddWithValue("$outcome", outcome);
+            command.Parameters.AddWithValue("$result", result);
             command.Parameters.AddWithValue("$exit", (object?)exitCode ?? DBNull.Value);
             command.Parameters.AddWithValue("$timedOut", timedOut ? 1 : 0);
             command.Parameters.AddWithValue("$stderr", stderr is null ? DBNull.Value : StderrTail(stderr));
@@ -261,7 +261,7 @@ public sealed class SqliteJournal : IDisposable
             await using var command = connection.CreateCommand();
             command.CommandText = """
                 UPDATE migrations SET exit_code = $exit, timed_out = $timedOut, stderr = $stderr, note = $note
-                WHERE id = $id AND outcome = 'running';
+                WHERE id = $id AND result = 'running';
                 """;
             command.Parameters.AddWithValue("$id", id);
             command.Parameters.AddWithValue("$exit", exitCode);
@@ -276,7 +276,7 @@ public sealed class SqliteJournal : IDisposable
         ReadAsync<IReadOnlyList<MigrationRecord>>(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"{MigrationColumns} WHERE m.outcome = 'running' ORDER BY m.id;";
+            command.CommandText = $"{MigrationColumns} WHERE m.result = 'running' ORDER BY m.id;";
             return await ReadAllAsync(command, ReadMigration, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
@@ -288,7 +288,7 @@ public sealed class SqliteJournal : IDisposable
             command.CommandText = """
                 SELECT m.domain, m.target, m.id, m.ended_at, d.reason, d.detail
                 FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id
-                WHERE m.id IN (SELECT MAX(id) FROM migrations WHERE outcome = 'succeeded' GROUP BY domain);
+                WHERE m.id IN (SELECT MAX(id) FROM migrations WHERE result = 'succeeded' GROUP BY domain);
                 """;
             var moves = await ReadAllAsync(command,
                 r => new LastMove(r.GetString(0), r.GetString(1), r.GetInt64(2), ParseOrNull(r, 3), StringOrNull(r, 4), StringOrNull(r, 5)),
@@ -306,10 +306,10 @@ public sealed class SqliteJournal : IDisposable
             await using var command = connection.CreateCommand();
             command.CommandText = """
                 SELECT domain,
-                       MAX(CASE WHEN outcome = 'succeeded' THEN started_at END),
+                       MAX(CASE WHEN result = 'succeeded' THEN started_at END),
                        MAX(ended_at),
-                       SUM(CASE WHEN outcome = 'succeeded' AND started_at >= $since THEN 1 ELSE 0 END),
-                       (SELECT last.verdict FROM migrations last WHERE last.domain = migrations.domain AND last.outcome = 'succeeded'
+                       SUM(CASE WHEN result = 'succeeded' AND started_at >= $since THEN 1 ELSE 0 END),
+                       (SELECT last.verdict FROM migrations last WHERE last.domain = migrations.domain AND last.result = 'succeeded'
                         ORDER BY last.id DESC LIMIT 1)
                 FROM migrations GROUP BY domain;
                 """;
@@ -335,7 +335,7 @@ public sealed class SqliteJournal : IDisposable
             command.CommandText = """
                 SELECT m.id, m.domain, m.source, m.target, m.ended_at, d.source_busy_before, d.source_busy_after, d.target_busy_after
                 FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id
-                WHERE m.outcome = 'succeeded' AND m.verdict IS NULL AND m.ended_at >= $since AND m.ended_at <= $before
+                WHERE m.result = 'succeeded' AND m.verdict IS NULL AND m.ended_at >= $since AND m.ended_at <= $before
                 ORDER BY m.id;
                 """;
             command.Parameters.AddWithValue("$since", Time(endedSince));
@@ -488,7 +488,7 @@ public sealed class SqliteJournal : IDisposable
 
     /// <summary>With the reason of the decision that started the migration, so that each says why it happened.</summary>
     private const string MigrationColumns =
-        "SELECT m.id, m.decision_id, m.domain, m.source, m.target, m.kind, m.started_at, m.ended_at, m.outcome, m.exit_code, " +
+        "SELECT m.id, m.decision_id, m.domain, m.source, m.target, m.kind, m.started_at, m.ended_at, m.result, m.exit_code, " +
         "m.stderr, m.placement, m.note, d.reason, m.timed_out, m.verdict, m.verified_at, m.source_busy_observed, m.target_busy_observed, " +
         "m.verdict_detail FROM migrations m LEFT JOIN decisions d ON d.id = m.decision_id";
 

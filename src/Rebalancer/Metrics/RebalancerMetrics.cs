@@ -65,7 +65,7 @@ public sealed class RebalancerMetrics
             "Unix time the last live migration ended (for dashboard annotations).");
 
         BuildInfo.WithLabels(Version).Set(1);
-        foreach (var result in new[] { MigrationOutcomes.Succeeded, MigrationOutcomes.Failed, MigrationOutcomes.TimedOut, MigrationOutcomes.Interrupted })
+        foreach (var result in new[] { MigrationResults.Succeeded, MigrationResults.Failed, MigrationResults.TimedOut, MigrationResults.Interrupted })
         {
             Migrations.WithLabels(result).Publish();
         }

@@ -6,12 +6,12 @@ using YamlDotNet.RepresentationModel;
 namespace Loadshift.Simulator.Inputs;
 
 /// <summary>HypervisorCpuHigh as the project's rule files define it, so the simulated alert is the real one:
-/// <c>host:hypervisor_cpu_busy:ratio_rate1m &gt; Threshold</c> held <c>for</c>, kept firing
+/// <c>host:hypervisor_cpu_busy:ratio_rate1m &gt; HighWatermark</c> held <c>for</c>, kept firing
 /// <c>keep_firing_for</c>; the busy ratio is a rate over <see cref="RateWindow"/> (recording.yml), evaluated every
 /// <see cref="EvaluationInterval"/> (prometheus.yml's global evaluation_interval).</summary>
 public sealed partial record AlertRule(
     string Name,
-    double Threshold,
+    double HighWatermark,
     TimeSpan For,
     TimeSpan KeepFiringFor,
     TimeSpan RateWindow,

@@ -244,7 +244,7 @@ public sealed class ClusterState
                 }
                 BusyRatio[h] = sum / n;
             }
-            EvaluateAlert(h, now, n > 0 && BusyRatio[h] > scenario.Alert.Threshold);
+            EvaluateAlert(h, now, n > 0 && BusyRatio[h] > scenario.Alert.HighWatermark);
         }
         if (n > 0)
         {

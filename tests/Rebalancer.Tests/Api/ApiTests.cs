@@ -39,6 +39,17 @@ public sealed class ApiTests : IDisposable
         var migration = (await WebhookContractTests.JournalAsync(client, "migrations")).GetProperty("items")[0];
         Assert.Equal(away.GetProperty("migrationId").GetInt64(), migration.GetProperty("id").GetInt64());
         Assert.Equal("overloaded", migration.GetProperty("reason").GetString());
+        // A migration's result (docs/glossary.md), and under its former name for the clients that read it.
+        Assert.Equal("succeeded", migration.GetProperty("result").GetString());
+        Assert.Equal("succeeded", migration.GetProperty("outcome").GetString());
+        // Verified at the next pass (settleTime 0s here): Prometheus (the fake) still says hv1 0.93, not the 0.64 predicted.
+        await Eventually.TrueAsync(async () =>
+        {
+            migration = (await WebhookContractTests.JournalAsync(client, "migrations")).GetProperty("items")[0];
+            return migration.GetProperty("verdict").ValueKind == JsonValueKind.String;
+        }, "the move's verdict");
+        Assert.Equal("did_not_help", migration.GetProperty("verdict").GetString());
+        Assert.StartsWith("hv1 at 0.93 (from 0.93), above predicted 0.64 + tolerance 0.10", migration.GetProperty("verdictDetail").GetString(), StringComparison.Ordinal);
 
         // The load falls, vm2's too: hv1 stays under the low watermark for the calm window and stays under it with vm2
         // back (0.30 + 0.10; with vm2 still at 0.29 it would reach 0.59 and vm2 would stay away); Alertmanager resolves.

@@ -41,10 +41,10 @@ public sealed class MigrationExecutorTests : IDisposable
     {
         var (components, result) = await RunAsync();
 
-        Assert.Equal(MigrationOutcomes.Succeeded, result.Outcome);
+        Assert.Equal(MigrationResults.Succeeded, result.Result);
         Assert.Equal("hv2", result.Placement);
         var row = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
-        Assert.Equal((MigrationOutcomes.Succeeded, "hv2"), (row.Outcome, row.Placement));
+        Assert.Equal((MigrationResults.Succeeded, "hv2"), (row.Result, row.Placement));
         Assert.NotNull(row.EndedAt);
         Assert.Equal(1, await components.MigrationsAsync("succeeded"));
         Assert.Equal(0, components.Tracker.Count);
@@ -57,7 +57,7 @@ public sealed class MigrationExecutorTests : IDisposable
 
         var (components, result) = await RunAsync();
 
-        Assert.Equal(MigrationOutcomes.Failed, result.Outcome);
+        Assert.Equal(MigrationResults.Failed, result.Result);
         Assert.Equal("hv1", result.Placement);
         var row = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
         Assert.Contains("unable to connect", row.Stderr, StringComparison.Ordinal);
@@ -71,7 +71,7 @@ public sealed class MigrationExecutorTests : IDisposable
 
         var (components, result) = await RunAsync();
 
-        Assert.Equal(MigrationOutcomes.TimedOut, result.Outcome);
+        Assert.Equal(MigrationResults.TimedOut, result.Result);
         Assert.Contains("domjobabort", result.Note, StringComparison.Ordinal);
         Assert.Equal(1, await components.MigrationsAsync("timed_out"));
     }
@@ -87,7 +87,7 @@ public sealed class MigrationExecutorTests : IDisposable
 
         var (_, result) = await RunAsync();
 
-        Assert.Equal(MigrationOutcomes.Succeeded, result.Outcome);
+        Assert.Equal(MigrationResults.Succeeded, result.Result);
         Assert.NotNull(result.Note);
     }
 
@@ -98,7 +98,7 @@ public sealed class MigrationExecutorTests : IDisposable
 
         var (components, result) = await RunAsync();
 
-        Assert.Equal(MigrationOutcomes.Running, result.Outcome);
+        Assert.Equal(MigrationResults.Running, result.Result);
         var open = Assert.Single(await components.Journal.GetRunningMigrationsAsync(CancellationToken.None));
         Assert.Contains("operation aborted", open.Stderr, StringComparison.Ordinal);
         Assert.Contains("running on both", open.Note, StringComparison.Ordinal);
@@ -110,7 +110,7 @@ public sealed class MigrationExecutorTests : IDisposable
         Assert.Equal(1, await components.Executor.ResolveOpenMigrationsAsync(CancellationToken.None));
 
         var resolved = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
-        Assert.Equal((MigrationOutcomes.Succeeded, "hv2", -1), (resolved.Outcome, resolved.Placement, resolved.ExitCode));
+        Assert.Equal((MigrationResults.Succeeded, "hv2", -1), (resolved.Result, resolved.Placement, resolved.ExitCode));
         Assert.Equal(1, await components.MigrationsAsync("succeeded"));
         Assert.Equal(1, await Series.ValueAsync(components.Metrics, "rebalancer_domain_migrations_total{domain=\"vm1\"}"));
     }
@@ -120,7 +120,7 @@ public sealed class MigrationExecutorTests : IDisposable
     {
         TimeOutInTheSwitchOver();
         var (before, result) = await RunAsync();
-        Assert.Equal(MigrationOutcomes.Running, result.Outcome);
+        Assert.Equal(MigrationResults.Running, result.Result);
         Assert.True(Assert.Single(await before.Journal.GetRunningMigrationsAsync(CancellationToken.None)).TimedOut);
 
         // The abort wins: libvirt drops the incoming side, the domain stays on the source. The process restarted meanwhile.
@@ -131,7 +131,7 @@ public sealed class MigrationExecutorTests : IDisposable
         Assert.Equal(1, await after.Executor.ResolveOpenMigrationsAsync(CancellationToken.None));
 
         var resolved = (await after.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
-        Assert.Equal((MigrationOutcomes.TimedOut, "hv1", true), (resolved.Outcome, resolved.Placement, resolved.TimedOut));
+        Assert.Equal((MigrationResults.TimedOut, "hv1", true), (resolved.Result, resolved.Placement, resolved.TimedOut));
         Assert.Contains("resolved from libvirt", resolved.Note, StringComparison.Ordinal);
         Assert.Equal((1, 0), (await after.MigrationsAsync("timed_out"), await after.MigrationsAsync("failed")));
     }
@@ -148,11 +148,11 @@ public sealed class MigrationExecutorTests : IDisposable
 
         var (components, result) = await RunAsync();
 
-        Assert.Equal(MigrationOutcomes.Running, result.Outcome);
+        Assert.Equal(MigrationResults.Running, result.Result);
         Assert.Equal(0, await components.MigrationsAsync("failed"));
         hypervisor.Unreachable.Clear();
         await components.Executor.ResolveOpenMigrationsAsync(CancellationToken.None);
         var resolved = (await components.Journal.ListMigrationsAsync(null, 1, CancellationToken.None)).Items.Single();
-        Assert.Equal((MigrationOutcomes.Succeeded, "hv2"), (resolved.Outcome, resolved.Placement));
+        Assert.Equal((MigrationResults.Succeeded, "hv2"), (resolved.Result, resolved.Placement));
     }
 }

@@ -54,7 +54,7 @@ public sealed class MoveVerifierTests : IDisposable
         Assert.Contains("no prediction", verdict.Detail, StringComparison.Ordinal);
     }
 
-    private async Task<(Components Components, long MigrationId, long DecisionId)> MovedAsync(string result = MigrationOutcomes.Succeeded)
+    private async Task<(Components Components, long MigrationId, long DecisionId)> MovedAsync(string result = MigrationResults.Succeeded)
     {
         var components = new Components(directory.Combine("journal.db"), new FakeHypervisor(), clock, policy, metricsSource: prometheus);
         var journal = components.Journal;
@@ -133,7 +133,7 @@ public sealed class MoveVerifierTests : IDisposable
     [Fact]
     public async Task A_migration_that_failed_is_not_verified()
     {
-        var (components, id, _) = await MovedAsync(MigrationOutcomes.Failed);
+        var (components, id, _) = await MovedAsync(MigrationResults.Failed);
 
         clock.Advance(TimeSpan.FromSeconds(90));
         Assert.Equal(0, await Verifier(components).VerifyDueAsync(await LoadAsync(0.95, 0.10), CancellationToken.None));
@@ -172,7 +172,7 @@ public sealed class MoveVerifierTests : IDisposable
         var decision = new Decision(DecisionKind.Relief, "hv1", DecisionOutcome.Migrate, Reasons.Overloaded, "test", Relief);
         var decisionId = await journal.RecordDecisionAsync(clock.GetUtcNow(), decision, false, CancellationToken.None);
         var id = await journal.StartMigrationAsync(clock.GetUtcNow(), decisionId, DecisionKind.Relief, Relief, CancellationToken.None);
-        await journal.FinishMigrationAsync(id, clock.GetUtcNow(), MigrationOutcomes.Succeeded, 0, false, "", "hv3", null, CancellationToken.None);
+        await journal.FinishMigrationAsync(id, clock.GetUtcNow(), MigrationResults.Succeeded, 0, false, "", "hv3", null, CancellationToken.None);
         // hv3 is overloaded now, and fires: relief would move vm3 straight back, if not for its cooldown.
         prometheus.Set(new() { ["hv1"] = 0.20, ["hv3"] = 0.92 }, new() { [("hv3", "vm3")] = 0.30 });
         await journal.RecordWebhookAsync(clock.GetUtcNow(), "g", "firing", "rebalancer", "{}", 0,

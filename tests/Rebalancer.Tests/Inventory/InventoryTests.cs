@@ -83,6 +83,9 @@ public sealed class InventoryTests
             MaxMigrationsInFlight = 0,
             ReturnHomeAfter = TimeSpan.Zero,
             VirshFlags = ["p2p"],
+            VerifyAfter = TimeSpan.Zero,
+            VerifyTolerance = 1.2,
+            DidNotHelpCooldownFactor = 0.5,
         });
 
         Assert.True(result.Failed);
@@ -91,6 +94,24 @@ public sealed class InventoryTests
         Assert.Contains("policy.maxMigrationsInFlight", failures, StringComparison.Ordinal);
         Assert.Contains("policy.returnHomeAfter", failures, StringComparison.Ordinal);
         Assert.Contains("policy.virshFlags", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.verifyAfter", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.verifyTolerance", failures, StringComparison.Ordinal);
+        Assert.Contains("policy.didNotHelpCooldownFactor", failures, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_verification_keys_bind_and_verifyAfter_defaults_to_settleTime()
+    {
+        DurationConverter.Register();
+        static PolicyOptions Bind(string yaml) => new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(YamlConfigurationProvider.Parse(new StringReader(yaml), "test.yaml")).Build()
+            .GetSection(PolicyOptions.Section).Get<PolicyOptions>()!;
+
+        var set = Bind("policy: {settleTime: 45s, verifyAfter: 2m, verifyTolerance: 0.05, didNotHelpCooldownFactor: 3}");
+        var unset = Bind("policy: {settleTime: 45s}");
+
+        Assert.Equal((TimeSpan.FromMinutes(2), 0.05, 3.0), (set.VerifyAfterOrSettleTime, set.VerifyTolerance, set.DidNotHelpCooldownFactor));
+        Assert.Equal((null, TimeSpan.FromSeconds(45)), (unset.VerifyAfter, unset.VerifyAfterOrSettleTime));
     }
 
     [Fact]

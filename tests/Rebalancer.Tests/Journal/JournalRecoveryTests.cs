@@ -68,7 +68,7 @@ public sealed class JournalRecoveryTests : IDisposable
 
         var (after, migration) = await RestartAsync(id);
 
-        Assert.Equal(MigrationOutcomes.Succeeded, migration.Outcome);
+        Assert.Equal(MigrationResults.Succeeded, migration.Result);
         Assert.Equal("hv2", migration.Placement);
         Assert.Contains("resolved from libvirt", migration.Note, StringComparison.Ordinal);
         // It counts for the cooldown and for "last moved returns first".
@@ -84,7 +84,7 @@ public sealed class JournalRecoveryTests : IDisposable
 
         var (_, migration) = await RestartAsync(id);
 
-        Assert.Equal(MigrationOutcomes.Failed, migration.Outcome);
+        Assert.Equal(MigrationResults.Failed, migration.Result);
         Assert.Equal("hv1", migration.Placement);
     }
 
@@ -97,7 +97,7 @@ public sealed class JournalRecoveryTests : IDisposable
         var (after, migration) = await RestartAsync(id);
 
         // The guest is down (RebalancerMigrationInterrupted), and the journal says which host holds it.
-        Assert.Equal((MigrationOutcomes.Interrupted, "hv1"), (migration.Outcome, migration.Placement));
+        Assert.Equal((MigrationResults.Interrupted, "hv1"), (migration.Result, migration.Placement));
         Assert.Contains("shut off", migration.Note, StringComparison.Ordinal);
         Assert.Equal(1, await after.MigrationsAsync("interrupted"));
     }
@@ -119,7 +119,7 @@ public sealed class JournalRecoveryTests : IDisposable
 
         var (_, migration) = await RestartAsync(id, inventory);
 
-        Assert.Equal((MigrationOutcomes.Failed, "hv3"), (migration.Outcome, migration.Placement));
+        Assert.Equal((MigrationResults.Failed, "hv3"), (migration.Result, migration.Placement));
     }
 
     [Fact]
@@ -133,7 +133,7 @@ public sealed class JournalRecoveryTests : IDisposable
 
         var (after, migration) = await RestartAsync(id);
 
-        Assert.Equal((MigrationOutcomes.Failed, "hv1"), (migration.Outcome, migration.Placement));
+        Assert.Equal((MigrationResults.Failed, "hv1"), (migration.Result, migration.Placement));
         Assert.Contains("hv9 is no longer in the inventory", migration.Note, StringComparison.Ordinal);
         Assert.Empty(await after.Journal.GetRunningMigrationsAsync(CancellationToken.None));
     }
@@ -150,7 +150,7 @@ public sealed class JournalRecoveryTests : IDisposable
 
         var (after, migration) = await RestartAsync(id);
 
-        Assert.Equal((MigrationOutcomes.TimedOut, "hv1", true), (migration.Outcome, migration.Placement, migration.TimedOut));
+        Assert.Equal((MigrationResults.TimedOut, "hv1", true), (migration.Result, migration.Placement, migration.TimedOut));
         Assert.Equal(1, await after.MigrationsAsync("timed_out"));
     }
 
@@ -161,7 +161,7 @@ public sealed class JournalRecoveryTests : IDisposable
 
         var (after, migration) = await RestartAsync(id);
 
-        Assert.Equal(MigrationOutcomes.Interrupted, migration.Outcome);
+        Assert.Equal(MigrationResults.Interrupted, migration.Result);
         Assert.Null(migration.Placement);
         Assert.Equal(1, await after.MigrationsAsync("interrupted"));
     }
@@ -195,7 +195,7 @@ public sealed class JournalRecoveryTests : IDisposable
         hypervisor.Unreachable.Add("hv2");
 
         var (after, migration) = await RestartAsync(id);
-        Assert.Equal(MigrationOutcomes.Running, migration.Outcome);
+        Assert.Equal(MigrationResults.Running, migration.Result);
 
         hypervisor.Unreachable.Clear();
         Assert.Equal(1, await after.Executor.ResolveOpenMigrationsAsync(CancellationToken.None));

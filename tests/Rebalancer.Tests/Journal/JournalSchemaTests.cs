@@ -67,7 +67,7 @@ public sealed class JournalSchemaTests : IDisposable
         Assert.Equal(0.60, decisions[^1].SourceBusyAfter);
         var migrations = (await journal.ListMigrationsAsync(null, 50, CancellationToken.None)).Items;
         Assert.Equal([("vm3", "succeeded", "return_home"), ("vm2", "failed", "overloaded"), ("vm3", "succeeded", "overloaded")],
-            migrations.Select(m => (m.Domain, m.Outcome, m.Reason)));
+            migrations.Select(m => (m.Domain, m.Result, m.Reason)));
         Assert.Contains("unexpectedly failed", migrations[1].Stderr, StringComparison.Ordinal);
         Assert.Equal(["hv1", "hv1", "hv1", "hv2"], (await journal.GetHomesAsync(CancellationToken.None)).Values.OrderBy(h => h.Domain).Select(h => h.HomeHost));
         Assert.Equal(["hv2"], await journal.GetMaintenanceAsync(CancellationToken.None));
@@ -75,6 +75,9 @@ public sealed class JournalSchemaTests : IDisposable
         Assert.Equal(2, (await journal.ListReceiptsAsync(null, 50, CancellationToken.None)).Items.Count);
         var history = await journal.GetDomainHistoryAsync(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), 2, CancellationToken.None);
         Assert.Equal(2, history["vm3"].RecentMigrations);
+        // Moves from before verification have no verdict, and lengthen no cooldown.
+        Assert.All(migrations, m => Assert.Null(m.Verdict));
+        Assert.Equal(1, history["vm3"].CooldownFactor);
         // And it takes new rows after the old ones.
         await journal.SetMaintenanceAsync("hv2", false, DateTimeOffset.UtcNow, null, CancellationToken.None);
         Assert.Empty(await journal.GetMaintenanceAsync(CancellationToken.None));
@@ -102,6 +105,36 @@ public sealed class JournalSchemaTests : IDisposable
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Equal(before, SHA256.HashData(await File.ReadAllBytesAsync(path)));
         Assert.Equal(newer, UserVersion(path));
+    }
+
+    [Fact]
+    public async Task A_step_that_fails_leaves_the_file_at_the_step_before_with_nothing_of_it()
+    {
+        var path = directory.Combine("failing.db");
+        static Func<SqliteConnection, CancellationToken, Task> Sql(string sql) => async (connection, cancellationToken) =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        };
+        SchemaStep[] steps =
+        [
+            new(1, "a table", Sql("CREATE TABLE one (id INTEGER);")),
+            new(2, "a table, then a mistake", Sql("CREATE TABLE two (id INTEGER); ALTER TABLE nowhere ADD COLUMN x TEXT;")),
+        ];
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+
+            await Assert.ThrowsAsync<SqliteException>(() => JournalSchema.MigrateAsync(connection, path, steps, CancellationToken.None));
+        }
+
+        Assert.Equal(1, UserVersion(path));
+        using var check = new SqliteConnection($"Data Source={path};Pooling=False;Mode=ReadOnly");
+        check.Open();
+        using var tables = check.CreateCommand();
+        tables.CommandText = "SELECT group_concat(name) FROM sqlite_master WHERE type = 'table';";
+        Assert.Equal("one", tables.ExecuteScalar());
     }
 
     [Fact]

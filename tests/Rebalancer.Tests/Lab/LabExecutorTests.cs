@@ -45,7 +45,7 @@ public sealed class LabExecutorTests : IDisposable
         try
         {
             var there = await components.Executor.ExecuteAsync(DecisionKind.Relief, away, null, CancellationToken.None);
-            Assert.True(there.Outcome == MigrationOutcomes.Succeeded, $"{domain} hv1 -> hv2: {there.Outcome} ({there.Note}) {there.Stderr}");
+            Assert.True(there.Result == MigrationResults.Succeeded, $"{domain} hv1 -> hv2: {there.Result} ({there.Note}) {there.Stderr}");
             Assert.Equal("hv2", there.Placement);
             Assert.True((await virsh.GetDomainPresenceAsync(hv2, domain, CancellationToken.None)).Running);
             Assert.False((await virsh.GetDomainPresenceAsync(hv1, domain, CancellationToken.None)).Defined);
@@ -58,14 +58,14 @@ public sealed class LabExecutorTests : IDisposable
             {
                 var back = await components.Executor.ExecuteAsync(DecisionKind.ReturnHome,
                     new MigrationPlan(domain, "hv2", "hv1", 0, 0, 0, 0, 0, 0), null, CancellationToken.None);
-                Assert.True(back.Outcome == MigrationOutcomes.Succeeded, $"{domain} hv2 -> hv1: {back.Outcome} ({back.Note}) {back.Stderr}");
+                Assert.True(back.Result == MigrationResults.Succeeded, $"{domain} hv2 -> hv1: {back.Result} ({back.Note}) {back.Stderr}");
             }
         }
         Assert.True((await virsh.GetDomainPresenceAsync(hv1, domain, CancellationToken.None)).Running);
         Assert.False((await virsh.GetDomainPresenceAsync(hv2, domain, CancellationToken.None)).Defined);
         var journaled = (await components.Journal.ListMigrationsAsync(null, 10, CancellationToken.None)).Items;
         Assert.Equal(2, journaled.Count);
-        Assert.All(journaled, m => Assert.Equal(MigrationOutcomes.Succeeded, m.Outcome));
+        Assert.All(journaled, m => Assert.Equal(MigrationResults.Succeeded, m.Result));
         Assert.Equal(2, await components.MigrationsAsync("succeeded"));
     }
 }

@@ -43,14 +43,14 @@ public sealed class LabVerifiedMoveTests(ITestOutputHelper output) : IDisposable
         using var _ = prometheus;
         await WaitAsync(async () => await QueryAsync(prometheusUrl, "up") > 0, "Prometheus answers", TimeSpan.FromSeconds(30));
 
-        using var load = new BackgroundProcess(Path.Combine(RepositoryRoot.Path, "lab", "load"),
+        // Stopped in the finally below (once: BackgroundProcess stops once).
+        var load = new BackgroundProcess(Path.Combine(RepositoryRoot.Path, "lab", "load"),
             ["--vm", string.Join(',', home), "--rate", "2", "--duration", "300s"], RepositoryRoot.Path);
-        await WaitAsync(async () => await QueryAsync(prometheusUrl, "host:hypervisor_cpu_busy:ratio_rate1m{host=\"hv1\"}") > 0.85,
-            "hv1 busy over 0.85 under the load", TimeSpan.FromSeconds(150));
-
         string? moved = null;
         try
         {
+            await WaitAsync(async () => await QueryAsync(prometheusUrl, "host:hypervisor_cpu_busy:ratio_rate1m{host=\"hv1\"}") > 0.85,
+                "hv1 busy over 0.85 under the load", TimeSpan.FromSeconds(150));
             using var rebalancer = new LabRebalancer(lab, prometheusUrl, directory);
             using var client = rebalancer.CreateClient();
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LabRebalancer.Token);
@@ -63,10 +63,10 @@ public sealed class LabVerifiedMoveTests(ITestOutputHelper output) : IDisposable
             JsonElement migration = default;
             await WaitAsync(async () =>
             {
-                migration = (await JournalAsync(client, "migrations")).FirstOrDefault(m => m.GetProperty("outcome").GetString() != MigrationOutcomes.Running);
+                migration = (await JournalAsync(client, "migrations")).FirstOrDefault(m => m.GetProperty("result").GetString() != MigrationResults.Running);
                 return migration.ValueKind == JsonValueKind.Object;
             }, "the relief migration ended", TimeSpan.FromSeconds(120));
-            Assert.Equal(MigrationOutcomes.Succeeded, migration.GetProperty("outcome").GetString());
+            Assert.Equal(MigrationResults.Succeeded, migration.GetProperty("result").GetString());
             moved = migration.GetProperty("domain").GetString();
             var id = migration.GetProperty("id").GetInt64();
             var ended = migration.GetProperty("endedAt").GetDateTimeOffset();

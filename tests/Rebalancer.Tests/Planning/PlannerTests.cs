@@ -20,7 +20,7 @@ public sealed class PlannerTests
     [Fact]
     public void Seed_second_move_goes_to_hv3_because_hv2_already_holds_one()
     {
-        // vm2 went to hv2 (0.04 + 0.29); hv1 still above the high mark, with more client load.
+        // vm2 went to hv2 (0.04 + 0.29); hv1 still above the high watermark, with more client load.
         var input = new Fixture()
             .Host("hv1", busy: 0.88)
             .Host("hv2", busy: 0.33)

@@ -79,7 +79,7 @@ public sealed class RebalanceWorkerTests : IDisposable
         // A migration off hv1 ended just now.
         var earlier = await journal.StartMigrationAsync(clock.GetUtcNow().AddSeconds(-5), null, DecisionKind.Relief,
             new MigrationPlan("vm9", "hv1", "hv2", 0.2, 1 << 20, 1, 0.8, 0, 0.2), CancellationToken.None);
-        await journal.FinishMigrationAsync(earlier, clock.GetUtcNow(), MigrationOutcomes.Succeeded, 0, false, "", "hv2", null, CancellationToken.None);
+        await journal.FinishMigrationAsync(earlier, clock.GetUtcNow(), MigrationResults.Succeeded, 0, false, "", "hv2", null, CancellationToken.None);
 
         await components.Worker.RunPassAsync(CancellationToken.None);
         clock.Advance(TimeSpan.FromSeconds(30));
@@ -133,7 +133,7 @@ public sealed class RebalanceWorkerTests : IDisposable
         // vm9 arrived on hv2 from hv3 twenty seconds ago: hv2's 1m busy ratio (0.04) does not show it yet.
         var arrived = await journal.StartMigrationAsync(DateTimeOffset.UtcNow.AddSeconds(-25), null, DecisionKind.Relief,
             new MigrationPlan("vm9", "hv3", "hv2", 0.3, 1 << 20, 0.6, 0.3, 0, 0.3), CancellationToken.None);
-        await journal.FinishMigrationAsync(arrived, DateTimeOffset.UtcNow.AddSeconds(-20), MigrationOutcomes.Succeeded, 0, false, "", "hv2", null, CancellationToken.None);
+        await journal.FinishMigrationAsync(arrived, DateTimeOffset.UtcNow.AddSeconds(-20), MigrationResults.Succeeded, 0, false, "", "hv2", null, CancellationToken.None);
 
         await components.Worker.RunPassAsync(CancellationToken.None);
         await Eventually.TrueAsync(() => Task.FromResult(components.Tracker.Count == 0 && hypervisor.Migrations.Count == 1), "the relief migration");
