@@ -100,7 +100,7 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
                 var journal = await loop.MigrationsAsync();
                 // A migration started once the fault was over (a VM's return home) is the Rebalancer at work again,
                 // not the fault's trace: its domain is left out until it ends (FinishAsync waits for every VM home).
-                var running = journal.Where(m => m.Outcome == MigrationOutcomes.Running).ToList();
+                var running = journal.Where(m => m.Result == MigrationResults.Running).ToList();
                 if (running.FirstOrDefault(m => m.StartedAt < restoredAt) is { } open)
                 {
                     return $"migration {open.Id} ({open.Domain}) is open in the journal: {open.Note}";
@@ -149,13 +149,13 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
         // A scrape and an evaluation (2 s each) after the last count.
         await Task.Delay(TimeSpan.FromSeconds(6));
         var seen = new List<string>();
-        foreach (var (alert, outcomes) in new[]
+        foreach (var (alert, results) in new[]
         {
-            ("RebalancerMigrationFailed", new[] { MigrationOutcomes.Failed, MigrationOutcomes.TimedOut }),
-            ("RebalancerMigrationInterrupted", new[] { MigrationOutcomes.Interrupted }),
+            ("RebalancerMigrationFailed", new[] { MigrationResults.Failed, MigrationResults.TimedOut }),
+            ("RebalancerMigrationInterrupted", new[] { MigrationResults.Interrupted }),
         })
         {
-            var expected = moves.Any(m => outcomes.Contains(m.Outcome));
+            var expected = moves.Any(m => results.Contains(m.Result));
             var fired = await loop.SeriesAsync($"max_over_time(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}[{Since()}s])") > 0;
             Assert.True(fired == expected, $"{alert} {(fired ? "fired" : "did not fire")}; migrations: {string.Join("; ", moves.Select(Describe))}");
             if (fired)
@@ -209,10 +209,10 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
     }
 
     public static string Describe(MigrationRecord m) =>
-        $"#{m.Id} {m.Domain} {m.Source}->{m.Target} {m.Outcome} in {((m.EndedAt ?? DateTimeOffset.UtcNow) - m.StartedAt).TotalSeconds:0.0} s, placement {m.Placement ?? "none"} ({m.Note})";
+        $"#{m.Id} {m.Domain} {m.Source}->{m.Target} {m.Result} in {((m.EndedAt ?? DateTimeOffset.UtcNow) - m.StartedAt).TotalSeconds:0.0} s, placement {m.Placement ?? "none"} ({m.Note})";
 
-    public static string Outcomes(IReadOnlyList<MigrationRecord> moves) =>
-        moves.Count == 0 ? "no migration" : string.Join(", ", moves.Select(m => $"{m.Domain} {m.Source}->{m.Target} {m.Outcome}"));
+    public static string Results(IReadOnlyList<MigrationRecord> moves) =>
+        moves.Count == 0 ? "no migration" : string.Join(", ", moves.Select(m => $"{m.Domain} {m.Source}->{m.Target} {m.Result}"));
 
     public string RebalancerTail()
     {

@@ -37,8 +37,8 @@ public sealed class UpgradeTests(FullLoop loop, ITestOutputHelper output)
         // The old release's history, as it wrote it.
         var old = (await loop.MigrationsAsync()).OrderBy(m => m.Id).ToList();
         Assert.Equal(["vm3 hv1->hv3 succeeded", "vm2 hv1->hv2 failed", "vm3 hv3->hv1 succeeded"],
-            old.Select(m => $"{m.Domain} {m.Source}->{m.Target} {m.Outcome}"));
-        Assert.Contains(old, m => m.Outcome == MigrationOutcomes.Failed && !string.IsNullOrEmpty(m.Stderr));
+            old.Select(m => $"{m.Domain} {m.Source}->{m.Target} {m.Result}"));
+        Assert.Contains(old, m => m.Result == MigrationResults.Failed && !string.IsNullOrEmpty(m.Stderr));
         // The fixture's rows are all of 2026-12-01; this release's first passes add decisions of today.
         Assert.Equal(4, await OldRowsAsync("decisions", "at", stopped));
         Assert.Equal(2, await OldRowsAsync("receipts", "receivedAt", stopped));
@@ -59,7 +59,7 @@ public sealed class UpgradeTests(FullLoop loop, ITestOutputHelper output)
         var sees = await run.AlertsAsExpectedAsync(moves);
         Assert.Equal(3, (await loop.MigrationsAsync()).Count(m => m.Id <= old.Max(o => o.Id)));
         await run.FinishAsync("11. upgrade: release 3bbc5d8's journal (schema 0) opened by this release",
-            $"started in {startSeconds:0.0} s on it, schema raised; the 3 old migrations, 4 decisions, 2 receipts and hv2's maintenance kept; then {FaultRun.Outcomes(moves)}",
+            $"started in {startSeconds:0.0} s on it, schema raised; the 3 old migrations, 4 decisions, 2 receipts and hv2's maintenance kept; then {FaultRun.Results(moves)}",
             sees, seconds, "nothing");
     }
 
