@@ -9,7 +9,7 @@ namespace Loadshift.Faults.Tests;
 /// <summary>What every scenario does around its fault: starts from the lab as found (every VM home), gets a migration
 /// in flight when the fault needs one, and afterwards checks the list: every domain on exactly one host,
 /// libvirt's placement and the journal's agree, no migration left open, the Rebalancer answers, the alert that
-/// matches the outcome fired and resolved (none when every move succeeded), the time to recover measured; then
+/// matches the result fired and resolved (none when every move succeeded), the time to recover measured; then
 /// every VM home again. Each run adds a line to the report (<see cref="ReportFile"/>, docs/reliability.md's table).</summary>
 public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
 {
@@ -141,7 +141,7 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
         return wrong.ToString();
     }
 
-    /// <summary>The alert for the scenario's outcome: RebalancerMigrationFailed when a move failed or timed out,
+    /// <summary>The alert for the scenario's results: RebalancerMigrationFailed when a move failed or timed out,
     /// RebalancerMigrationInterrupted when one left its domain running nowhere; each fired and then resolved. Neither
     /// when every move succeeded. Returns what a person saw, for the report.</summary>
     public async Task<string> AlertsAsExpectedAsync(IReadOnlyList<MigrationRecord> moves)
