@@ -9,7 +9,7 @@ namespace Loadshift.Faults.Tests;
 /// <summary>What every scenario does around its fault: starts from the lab as found (every VM home), gets a migration
 /// in flight when the fault needs one, and afterwards checks the issue's list: every domain on exactly one host,
 /// libvirt's placement and the journal's agree, no migration left open, the Rebalancer answers, the alert that
-/// matches the outcome fired and resolved (none when every move succeeded), the time to recover measured; then
+/// matches the result fired and resolved (none when every move succeeded), the time to recover measured; then
 /// every VM home again. Each run adds a line to the report (<see cref="ReportFile"/>, docs/reliability.md's table).</summary>
 public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
 {
@@ -141,7 +141,7 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
         return wrong.ToString();
     }
 
-    /// <summary>The alert for the scenario's outcome: RebalancerMigrationFailed when a move failed or timed out,
+    /// <summary>The alert for the scenario's results: RebalancerMigrationFailed when a move failed or timed out,
     /// RebalancerMigrationInterrupted when one left its domain running nowhere; each fired and then resolved. Neither
     /// when every move succeeded. Returns what a person saw, for the report.</summary>
     public async Task<string> AlertsAsExpectedAsync(IReadOnlyList<MigrationRecord> moves)
@@ -149,13 +149,13 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
         // A scrape and an evaluation (2 s each) after the last count.
         await Task.Delay(TimeSpan.FromSeconds(6));
         var seen = new List<string>();
-        foreach (var (alert, outcomes) in new[]
+        foreach (var (alert, results) in new[]
         {
             ("RebalancerMigrationFailed", new[] { MigrationResults.Failed, MigrationResults.TimedOut }),
             ("RebalancerMigrationInterrupted", new[] { MigrationResults.Interrupted }),
         })
         {
-            var expected = moves.Any(m => outcomes.Contains(m.Result));
+            var expected = moves.Any(m => results.Contains(m.Result));
             var fired = await loop.SeriesAsync($"max_over_time(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\"}}[{Since()}s])") > 0;
             Assert.True(fired == expected, $"{alert} {(fired ? "fired" : "did not fire")}; migrations: {string.Join("; ", moves.Select(Describe))}");
             if (fired)
@@ -211,7 +211,7 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
     public static string Describe(MigrationRecord m) =>
         $"#{m.Id} {m.Domain} {m.Source}->{m.Target} {m.Result} in {((m.EndedAt ?? DateTimeOffset.UtcNow) - m.StartedAt).TotalSeconds:0.0} s, placement {m.Placement ?? "none"} ({m.Note})";
 
-    public static string Outcomes(IReadOnlyList<MigrationRecord> moves) =>
+    public static string Results(IReadOnlyList<MigrationRecord> moves) =>
         moves.Count == 0 ? "no migration" : string.Join(", ", moves.Select(m => $"{m.Domain} {m.Source}->{m.Target} {m.Result}"));
 
     public string RebalancerTail()

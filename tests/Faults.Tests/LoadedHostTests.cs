@@ -60,7 +60,7 @@ public sealed class LoadedHostTests(FullLoop loop, ITestOutputHelper output)
             // The flood and the 15 s after it: at most one migration started.
             await Task.Delay(floodStart.AddSeconds(25) - DateTimeOffset.UtcNow);
             var started = (await loop.MigrationsAsync()).Where(m => m.StartedAt >= floodStart.AddSeconds(-5)).ToList();
-            run.Say($"migrations started: {FaultRun.Outcomes(started)}");
+            run.Say($"migrations started: {FaultRun.Results(started)}");
             Assert.True(started.Count <= 1, $"{started.Count} migrations: {string.Join("; ", started.Select(FaultRun.Describe))}");
         }
         using (var resolved = await loop.PostWebhookAsync(Payloads.Resolved("hv1", fingerprint, episode)))
@@ -70,7 +70,7 @@ public sealed class LoadedHostTests(FullLoop loop, ITestOutputHelper output)
         (recovered, moves) = await run.RecoveredAsync(DateTimeOffset.UtcNow);
         var sees = await run.AlertsAsExpectedAsync(moves);
         await run.FinishAsync("8. 1,000 webhooks in 10 s (20 at a time; 700 repeats, 300 of an earlier episode, shuffled) with hv1 overloaded",
-            FaultRun.Outcomes(moves), sees, recovered, "nothing");
+            FaultRun.Results(moves), sees, recovered, "nothing");
     }
 
     [Fact]

@@ -161,7 +161,7 @@ public sealed class MigrationFaultTests(FullLoop loop, ITestOutputHelper output)
         var (seconds, moves) = await run.RecoveredAsync(restored);
         var sees = $"{await run.AlertsAsExpectedAsync(moves)}, {await run.FiredAndResolvedAsync("RebalancerJournalErrors")}, the webhook answered 503";
         await run.FinishAsync("10. the journal's file system (tmpfs) full during a live migration, space again 10 s after it ended",
-            FaultRun.Outcomes(moves), sees, seconds, "nothing");
+            FaultRun.Results(moves), sees, seconds, "nothing");
         using var after = await loop.PostWebhookAsync(Payloads.Resolved("hv2", "faults-full", DateTimeOffset.UtcNow));
         Assert.Equal(202, (int)after.StatusCode);
     }
@@ -170,7 +170,7 @@ public sealed class MigrationFaultTests(FullLoop loop, ITestOutputHelper output)
     {
         var (seconds, moves) = await run.RecoveredAsync(restoredAt);
         var sees = await run.AlertsAsExpectedAsync(moves);
-        await run.FinishAsync(scenario, FaultRun.Outcomes(moves), sees, seconds, "nothing");
+        await run.FinishAsync(scenario, FaultRun.Results(moves), sees, seconds, "nothing");
     }
 
     /// <summary>Writes zeros until the file system says it is full.</summary>

@@ -59,7 +59,7 @@ public sealed class UpgradeTests(FullLoop loop, ITestOutputHelper output)
         var sees = await run.AlertsAsExpectedAsync(moves);
         Assert.Equal(3, (await loop.MigrationsAsync()).Count(m => m.Id <= old.Max(o => o.Id)));
         await run.FinishAsync("11. upgrade: release 3bbc5d8's journal (schema 0) opened by this release",
-            $"started in {startSeconds:0.0} s on it, schema raised; the 3 old migrations, 4 decisions, 2 receipts and hv2's maintenance kept; then {FaultRun.Outcomes(moves)}",
+            $"started in {startSeconds:0.0} s on it, schema raised; the 3 old migrations, 4 decisions, 2 receipts and hv2's maintenance kept; then {FaultRun.Results(moves)}",
             sees, seconds, "nothing");
     }
 
