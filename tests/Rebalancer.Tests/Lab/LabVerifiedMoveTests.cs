@@ -43,9 +43,13 @@ public sealed class LabVerifiedMoveTests(ITestOutputHelper output) : IDisposable
         using var _ = prometheus;
         await WaitAsync(async () => await QueryAsync(prometheusUrl, "up") > 0, "Prometheus answers", TimeSpan.FromSeconds(30));
 
-        // Stopped in the finally below (once: BackgroundProcess stops once).
+        // Stopped in the finally below (once: BackgroundProcess stops once). 2.5 requests a second per VM, not the
+        // demo's 2: at 2, hv1 sits at the edge of its capacity by design (docs/lab.md: 87 to 108% busy), and on a
+        // quiet machine, where a request costs less CPU, it stayed under 0.85 for 150 s (CI run of 2026-12-03, 20:40
+        // UTC). Not more: once one VM has moved, the two left (5 requests a second at 65 to 90 ms of CPU each: 54 to
+        // 75% of hv1's 0.6 of a core) must keep hv1 under the high watermark, or a second relief would move another VM.
         var load = new BackgroundProcess(Path.Combine(RepositoryRoot.Path, "lab", "load"),
-            ["--vm", string.Join(',', home), "--rate", "2", "--duration", "300s"], RepositoryRoot.Path);
+            ["--vm", string.Join(',', home), "--rate", "2.5", "--duration", "300s"], RepositoryRoot.Path);
         string? moved = null;
         try
         {
