@@ -119,10 +119,12 @@ public sealed class LoadedHostTests(FullLoop loop, ITestOutputHelper output)
             $"{actedAfter.ToString("0.0", CultureInfo.InvariantCulture)} s after Prometheus was back", $"{sees}; /api/v1/status metricsError", actedAfter, "nothing");
     }
 
-    /// <summary>lab/load on hv1's three VMs, the demo's rate (2 CGI requests a second each): hv1 goes over 0.8.</summary>
+    /// <summary>lab/load on hv1's three VMs at 2.5 CGI requests a second each: hv1 goes over 0.8. Not the demo's 2, at
+    /// which hv1 sits at the edge of its capacity (docs/lab.md): on the quiet machine of a CI run (2026-12-03, 20:45
+    /// UTC) it stayed under 0.8 for 2 minutes. Once one VM has moved, the two left stay under the high watermark.</summary>
     private BackgroundProcess Load() =>
         new(Path.Combine(RepositoryRoot.Path, "lab", "load"), ["--vm", string.Join(",", loop.Lab.Vms.Where(v => v.HomeHost == "hv1").Select(v => v.Name)),
-            "--rate", "2", "--duration", "10m"], RepositoryRoot.Path);
+            "--rate", "2.5", "--duration", "10m"], RepositoryRoot.Path);
 
     private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan limit, string what)
     {
