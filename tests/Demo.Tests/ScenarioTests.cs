@@ -139,6 +139,8 @@ public partial class ScenarioTests(ITestOutputHelper output)
     /// <summary>The "every panel of every dashboard has data", with the whole loop running: the demo's Prometheus
     /// scraped the exporters, the blackbox exporter and the Rebalancer through the overload, the migrations and the
     /// return home.</summary>
+    private static readonly string[] InFlightOnly = ["rebalancer_migration_remaining_bytes", "rebalancer_migration_total_bytes"];
+
     private async Task EveryPanelHasData(string log)
     {
         var prometheus = ServiceUrls().Matches(log).Single(m => m.Groups["service"].Value == "Prometheus").Groups["url"].Value;
@@ -146,6 +148,13 @@ public partial class ScenarioTests(ITestOutputHelper output)
         var empty = new List<Query>();
         foreach (var query in queries)
         {
+            // The migration progress series exist only while a migration runs: the demo's migrations take 3 to 12 s,
+            // which a scrape may miss (the demo of 2026-12-03 21:21 UTC had none). Cli.Tests' lab test sees them
+            // during a migration slowed to 20 MiB/s (LabTests, the watch view).
+            if (InFlightOnly.Any(m => query.Expr.Contains(m, StringComparison.Ordinal)))
+            {
+                continue;
+            }
             if (await PrometheusQueries.SeriesAsync(prometheus, query.Expr) == 0)
             {
                 empty.Add(query);
