@@ -24,6 +24,10 @@ internal sealed record ExporterOptions
     /// <summary>How long a scrape waits for libvirt; kept below Prometheus' scrape timeout (10 s by default).</summary>
     public TimeSpan LibvirtTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the libvirt collector asks for the slow stats groups (vCPU, block) at most; between, their
+    /// last values are served (<see cref="Libvirt.SlowGroupsCache"/>). Zero: at every scrape.</summary>
+    public TimeSpan LibvirtSlowGroupsInterval { get; init; } = TimeSpan.Zero;
+
     public IReadOnlySet<string> DisabledCollectors { get; init; } = new HashSet<string>();
 
     public bool ShowHelp { get; init; }
@@ -34,7 +38,7 @@ internal sealed record ExporterOptions
         usage: loadshift-exporter [flags]
 
         Prometheus exporter for a KVM host: CPU by mode (mpstat), memory (free), load average, and every libvirt
-        domain's state, CPU, memory, block and interface counters from one bulk stats call (virt-top).
+        domain's state, CPU, memory, block and interface counters from libvirt's bulk stats (virt-top).
 
           --web.listen-address=ADDR   where /metrics and /healthz listen: ":PORT" (all addresses), "HOST:PORT"
                                       or "[IPv6]:PORT" (default ":{DefaultPort}")
@@ -42,6 +46,10 @@ internal sealed record ExporterOptions
           --libvirt.uri=URI           libvirt connection URI, opened read-only (default "qemu:///system";
                                       e.g. "qemu+tcp://host/system", "test:///default")
           --libvirt.timeout=DURATION  longest wait for libvirt per scrape, e.g. "5s", "800ms" (default "5s")
+          --collector.libvirt.slow-groups-interval=DURATION
+                                      ask libvirt for the vCPU and block stats at most this often, e.g. "30s",
+                                      and serve their last values in between, so those series can be that old;
+                                      the other domain stats are read at every scrape (default "0s": every scrape)
           --no-collector.NAME         switch a collector off; names: {string.Join(", ", CollectorNames)}
           --collector.NAME            switch a collector on (all are on by default)
           --version                   print the version and exit
@@ -127,6 +135,10 @@ internal sealed record ExporterOptions
                     break;
                 case "--libvirt.timeout":
                     options = options with { LibvirtTimeout = ParseDuration(flag, Value()) };
+                    break;
+                case "--collector.libvirt.slow-groups-interval":
+                    var interval = Value();
+                    options = options with { LibvirtSlowGroupsInterval = interval is "0" or "0s" ? TimeSpan.Zero : ParseDuration(flag, interval) };
                     break;
                 default:
                     if (flag.StartsWith("--no-collector.", StringComparison.Ordinal))

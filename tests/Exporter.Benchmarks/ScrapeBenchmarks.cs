@@ -82,7 +82,7 @@ public class ScrapeBenchmarks
 
     private sealed class Fixed(IReadOnlyList<DomainStatsRecord> records) : IDomainStatsSource
     {
-        public Task<IReadOnlyList<DomainStatsRecord>> GetAllDomainStatsAsync(TimeSpan deadline, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<DomainStatsRecord>> GetAllDomainStatsAsync(StatsGroups groups, TimeSpan deadline, CancellationToken cancellationToken) =>
             Task.FromResult(records);
     }
 

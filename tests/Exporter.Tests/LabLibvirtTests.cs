@@ -13,7 +13,7 @@ public class LabLibvirtTests
         foreach (var host in RunningLab.Read().Hosts)
         {
             using var source = new LibvirtStatsSource(host.LibvirtUri);
-            var ours = (await source.GetAllDomainStatsAsync(TimeSpan.FromSeconds(10), CancellationToken.None))
+            var ours = (await source.GetAllDomainStatsAsync(StatsGroups.All, TimeSpan.FromSeconds(10), CancellationToken.None))
                 .Select(DomainSample.From).ToDictionary(d => d.Name);
             var virsh = await Tool.RunAsync("virsh", ["-c", host.LibvirtUri, "domstats", "--raw"]);
             Assert.True(virsh.ExitCode == 0, virsh.Stderr);

@@ -13,6 +13,19 @@ public class OptionsTests
         Assert.Equal("/proc", o.Procfs);
         Assert.Equal("qemu:///system", o.LibvirtUri);
         Assert.Empty(o.DisabledCollectors);
+        Assert.Equal(TimeSpan.Zero, o.LibvirtSlowGroupsInterval);
+    }
+
+    [Theory]
+    [InlineData("--collector.libvirt.slow-groups-interval=30s", 30)]
+    [InlineData("--collector.libvirt.slow-groups-interval=1m", 60)]
+    [InlineData("--collector.libvirt.slow-groups-interval=0s", 0)]
+    public void The_slow_groups_interval_is_a_duration_and_0s_is_every_scrape(string arg, double seconds)
+    {
+        var o = ExporterOptions.Parse(["--no-collector.libvirt", arg, "--collector.libvirt"]);
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), o.LibvirtSlowGroupsInterval);
+        Assert.Empty(o.DisabledCollectors);
     }
 
     [Fact]
@@ -40,6 +53,7 @@ public class OptionsTests
     [InlineData("--web.listen-address=[::1]", "'[::1]' is not HOST:PORT")]
     [InlineData("--web.listen-address=:0", "':0' is not HOST:PORT")]
     [InlineData("--libvirt.timeout=soon", "'soon' is not a duration")]
+    [InlineData("--collector.libvirt.slow-groups-interval=often", "'often' is not a duration")]
     [InlineData("--path.procfs", "flag --path.procfs needs a value")]
     [InlineData("--version=1", "flag --version takes no value")]
     public void Unknown_or_malformed_flags_are_named_in_the_error(string arg, string expected)

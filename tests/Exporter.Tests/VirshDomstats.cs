@@ -57,7 +57,8 @@ internal sealed class FakeDomainStatsSource(Func<CancellationToken, Task<IReadOn
     {
     }
 
-    public async Task<IReadOnlyList<DomainStatsRecord>> GetAllDomainStatsAsync(TimeSpan deadline, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DomainStatsRecord>> GetAllDomainStatsAsync(
+        StatsGroups groups, TimeSpan deadline, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _calls);
         try

@@ -33,9 +33,11 @@ internal static class CollectorRegistration
 
         if (On("libvirt"))
         {
-            var source = new LibvirtStatsSource(options.LibvirtUri);
-            libvirt = source;
-            enabled.Add(new LibvirtCollector(source, options.LibvirtUri, metrics, logs.CreateLogger<LibvirtCollector>()));
+            var libvirtSource = new LibvirtStatsSource(options.LibvirtUri);
+            libvirt = libvirtSource;
+            var interval = options.LibvirtSlowGroupsInterval;
+            IDomainStatsSource source = interval > TimeSpan.Zero ? new SlowGroupsCache(libvirtSource, interval, time) : libvirtSource;
+            enabled.Add(new LibvirtCollector(source, options.LibvirtUri, metrics, logs.CreateLogger<LibvirtCollector>(), interval));
         }
 
         return new Scraper(enabled, metrics, logs.CreateLogger<Scraper>(), time);

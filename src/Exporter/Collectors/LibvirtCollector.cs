@@ -5,13 +5,16 @@ namespace Loadshift.Exporter.Collectors;
 
 /// <summary>virt-top's view and more: every domain's state, CPU, memory, block and interface counters from one
 /// bulk stats call. When libvirt fails or is late, the scrape still carries libvirt_up 0 and the host metrics.</summary>
-internal sealed class LibvirtCollector(IDomainStatsSource source, string uri, IMetricFactory metrics, ILogger<LibvirtCollector> logger)
+/// <param name="slowGroupsInterval">How old the vCPU and block series may be (<see cref="SlowGroupsCache"/>), for
+/// their HELP; zero when they are read at every scrape.</param>
+internal sealed class LibvirtCollector(
+    IDomainStatsSource source, string uri, IMetricFactory metrics, ILogger<LibvirtCollector> logger, TimeSpan slowGroupsInterval = default)
     : ICollector
 {
     private readonly Gauge _up = metrics.CreateGauge("libvirt_up",
         "1 if the last bulk stats call to libvirt answered in time, 0 if it failed or ran past the deadline.");
 
-    private readonly DomainMetrics _domains = new(metrics);
+    private readonly DomainMetrics _domains = new(metrics, slowGroupsInterval);
 
     public string Name => "libvirt";
 
@@ -20,7 +23,7 @@ internal sealed class LibvirtCollector(IDomainStatsSource source, string uri, IM
         IReadOnlyList<DomainStatsRecord> records;
         try
         {
-            records = await source.GetAllDomainStatsAsync(context.Deadline, cancellationToken).ConfigureAwait(false);
+            records = await source.GetAllDomainStatsAsync(StatsGroups.All, context.Deadline, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is LibvirtException or DllNotFoundException or EntryPointNotFoundException)
         {

@@ -30,8 +30,14 @@ internal sealed class DomainMetrics
     private readonly Counter[] _interface;
     private readonly SeriesTable<string, DomainSeries> _byName = new();
 
-    public DomainMetrics(IMetricFactory metrics)
+    /// <param name="slowGroupsInterval">How often the vCPU and block groups are asked of libvirt at most
+    /// (<see cref="SlowGroupsCache"/>), said in their families' HELP; zero when at every scrape.</param>
+    public DomainMetrics(IMetricFactory metrics, TimeSpan slowGroupsInterval = default)
     {
+        var slow = slowGroupsInterval > TimeSpan.Zero
+            ? string.Create(CultureInfo.InvariantCulture,
+                $" Asked of libvirt at most every {slowGroupsInterval.TotalSeconds:0.###} s (--collector.libvirt.slow-groups-interval): up to that old.")
+            : "";
         _domains = metrics.CreateGauge("libvirt_domains", "Domains defined on the host, by virDomainState name.", ["state"]);
         _info = metrics.CreateGauge("libvirt_domain_info", "Always 1; the domain's name and UUID as labels.", ["domain", "uuid"]);
         _state = metrics.CreateGauge("libvirt_domain_state",
@@ -48,10 +54,10 @@ internal sealed class DomainMetrics
         _cpuSystem = metrics.CreateCounter("libvirt_domain_cpu_system_seconds_total",
             "Kernel-mode part of the domain's CPU time (bulk stats cpu.system).", ["domain"]);
         _vcpus = metrics.CreateGauge("libvirt_domain_vcpus",
-            "Virtual CPUs currently online in the domain (bulk stats vcpu.current).", ["domain"]);
+            "Virtual CPUs currently online in the domain (bulk stats vcpu.current)." + slow, ["domain"]);
         _vcpuTime = metrics.CreateCounter("libvirt_domain_vcpu_time_seconds_total",
             "CPU time of each virtual CPU's thread (bulk stats vcpu.<n>.time, in nanoseconds as measured against " +
-            "cpu.time on a running domain, whatever the virsh manual says).", ["domain", "vcpu"]);
+            "cpu.time on a running domain, whatever the virsh manual says)." + slow, ["domain", "vcpu"]);
         _memoryMaximum = metrics.CreateGauge("libvirt_domain_memory_maximum_bytes",
             "Memory the domain may use at most (bulk stats balloon.maximum).", ["domain"]);
         _memoryCurrent = metrics.CreateGauge("libvirt_domain_memory_current_bytes",
@@ -60,10 +66,10 @@ internal sealed class DomainMetrics
             "Resident memory of the domain's QEMU process on the host (bulk stats balloon.rss): what it really takes.", ["domain"]);
         _block =
         [
-            metrics.CreateCounter("libvirt_domain_block_read_requests_total", "Read requests of the device (block.<n>.rd.reqs; virt-top's RDRQ).", ["domain", "device"]),
-            metrics.CreateCounter("libvirt_domain_block_read_bytes_total", "Bytes read from the device (block.<n>.rd.bytes).", ["domain", "device"]),
-            metrics.CreateCounter("libvirt_domain_block_write_requests_total", "Write requests of the device (block.<n>.wr.reqs; virt-top's WRRQ).", ["domain", "device"]),
-            metrics.CreateCounter("libvirt_domain_block_write_bytes_total", "Bytes written to the device (block.<n>.wr.bytes).", ["domain", "device"]),
+            metrics.CreateCounter("libvirt_domain_block_read_requests_total", "Read requests of the device (block.<n>.rd.reqs; virt-top's RDRQ)." + slow, ["domain", "device"]),
+            metrics.CreateCounter("libvirt_domain_block_read_bytes_total", "Bytes read from the device (block.<n>.rd.bytes)." + slow, ["domain", "device"]),
+            metrics.CreateCounter("libvirt_domain_block_write_requests_total", "Write requests of the device (block.<n>.wr.reqs; virt-top's WRRQ)." + slow, ["domain", "device"]),
+            metrics.CreateCounter("libvirt_domain_block_write_bytes_total", "Bytes written to the device (block.<n>.wr.bytes)." + slow, ["domain", "device"]),
         ];
         _interface =
         [

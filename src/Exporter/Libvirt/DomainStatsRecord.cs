@@ -15,5 +15,8 @@ internal sealed record DomainStatsRecord(string Name, string Uuid, IReadOnlyList
 /// <summary>Where the exporter gets domain stats from: libvirt, or a fake below this interface in unit tests.</summary>
 internal interface IDomainStatsSource
 {
-    Task<IReadOnlyList<DomainStatsRecord>> GetAllDomainStatsAsync(TimeSpan deadline, CancellationToken cancellationToken);
+    /// <summary>Every domain's stats of the <paramref name="groups"/> asked (a record may lack what libvirt could
+    /// not read), or a <see cref="LibvirtException"/> when libvirt failed or did not answer by the deadline.</summary>
+    Task<IReadOnlyList<DomainStatsRecord>> GetAllDomainStatsAsync(
+        StatsGroups groups, TimeSpan deadline, CancellationToken cancellationToken);
 }

@@ -4,16 +4,14 @@ using System.Text;
 namespace Loadshift.Exporter.Libvirt;
 
 /// <summary>
-/// Domain stats from libvirt over one persistent read-only connection: exactly one virConnectGetAllDomainStats per
-/// collection, values copied out, then the list freed. The native call runs on its own thread; a caller waits for
-/// it only until its deadline. A call that outlives its deadline is not abandoned but shared: later callers wait
-/// on the same call instead of piling up threads on a hung libvirtd.
+/// Domain stats from libvirt over one persistent read-only connection: one virConnectGetAllDomainStats per call,
+/// for the stats groups asked, values copied out, then the list freed. The native call runs on its own thread; a
+/// caller waits for it only until its deadline. A call that outlives its deadline is not abandoned but shared:
+/// later callers wait on the same call instead of piling up threads on a hung libvirtd, and one that asks for
+/// groups the running call does not cover gets its own call once that one has ended (never two at once).
 /// </summary>
 internal sealed class LibvirtStatsSource : IDomainStatsSource, IDisposable
 {
-    private const uint Stats = NativeMethods.StatsState | NativeMethods.StatsCpuTotal | NativeMethods.StatsBalloon |
-                               NativeMethods.StatsVcpu | NativeMethods.StatsInterface | NativeMethods.StatsBlock;
-
     private static readonly Lock s_errorHandlerGate = new();
     private static bool s_errorHandlerInstalled;
 
@@ -21,6 +19,7 @@ internal sealed class LibvirtStatsSource : IDomainStatsSource, IDisposable
     private readonly FieldNames _fieldNames = new();
     private readonly Lock _gate = new();
     private Task<IReadOnlyList<DomainStatsRecord>>? _inFlight;
+    private StatsGroups _inFlightGroups;
     private nint _connection;
     private bool _disposed;
 
@@ -29,7 +28,8 @@ internal sealed class LibvirtStatsSource : IDomainStatsSource, IDisposable
     /// <summary>Times the connection was (re)opened: 1 after the first collection, more after reconnects.</summary>
     public int Connects { get; private set; }
 
-    public Task<IReadOnlyList<DomainStatsRecord>> GetAllDomainStatsAsync(TimeSpan deadline, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DomainStatsRecord>> GetAllDomainStatsAsync(
+        StatsGroups groups, TimeSpan deadline, CancellationToken cancellationToken)
     {
         Task<IReadOnlyList<DomainStatsRecord>> call;
         lock (_gate)
@@ -37,8 +37,17 @@ internal sealed class LibvirtStatsSource : IDomainStatsSource, IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_inFlight is null || _inFlight.IsCompleted)
             {
-                _inFlight = Task.Factory.StartNew(
-                    Collect, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                _inFlight = Task.Factory.StartNew<IReadOnlyList<DomainStatsRecord>>(
+                    () => Collect(groups), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                _inFlightGroups = groups;
+            }
+            else if ((_inFlightGroups & groups) != groups)
+            {
+                // After the running call, whatever it gives: libvirt's connection and the field names are used by
+                // one call at a time.
+                _inFlight = _inFlight.ContinueWith<IReadOnlyList<DomainStatsRecord>>(
+                    _ => Collect(groups), CancellationToken.None, TaskContinuationOptions.LongRunning, TaskScheduler.Default);
+                _inFlightGroups = groups;
             }
 
             call = _inFlight;
@@ -63,7 +72,7 @@ internal sealed class LibvirtStatsSource : IDomainStatsSource, IDisposable
     }
 
     /// <summary>Runs on the call's own thread: libvirt's last error is per thread, so it is read here too.</summary>
-    private unsafe IReadOnlyList<DomainStatsRecord> Collect()
+    private unsafe List<DomainStatsRecord> Collect(StatsGroups groups)
     {
         InstallErrorHandler();
         lock (_gate)
@@ -73,7 +82,7 @@ internal sealed class LibvirtStatsSource : IDomainStatsSource, IDisposable
 
         var connection = Connect();
         VirDomainStatsRecord** records;
-        var count = NativeMethods.virConnectGetAllDomainStats(connection, Stats, out records, NativeMethods.GetAllDomainsStatsNowait);
+        var count = NativeMethods.virConnectGetAllDomainStats(connection, groups, out records, NativeMethods.GetAllDomainsStatsNowait);
         if (count < 0)
         {
             var error = LastError("virConnectGetAllDomainStats");

@@ -8,13 +8,7 @@ internal static unsafe partial class NativeMethods
 {
     private const string Library = "libvirt.so.0";
 
-    // virDomainStatsTypes and virConnectGetAllDomainStatsFlags, libvirt-domain.h (libvirt 9.0).
-    public const uint StatsState = 1 << 0;
-    public const uint StatsCpuTotal = 1 << 1;
-    public const uint StatsBalloon = 1 << 2;
-    public const uint StatsVcpu = 1 << 3;
-    public const uint StatsInterface = 1 << 4;
-    public const uint StatsBlock = 1 << 5;
+    // virConnectGetAllDomainStatsFlags, libvirt-domain.h (libvirt 9.0); the stats groups are StatsGroups.
 
     /// <summary>Report what can be had without waiting for a domain job (e.g. a migration) to release it.</summary>
     public const uint GetAllDomainsStatsNowait = 1U << 29;
@@ -32,7 +26,7 @@ internal static unsafe partial class NativeMethods
     public static partial int virConnectIsAlive(nint connection);
 
     [LibraryImport(Library)]
-    public static partial int virConnectGetAllDomainStats(nint connection, uint stats, out VirDomainStatsRecord** records, uint flags);
+    public static partial int virConnectGetAllDomainStats(nint connection, StatsGroups stats, out VirDomainStatsRecord** records, uint flags);
 
     [LibraryImport(Library)]
     public static partial void virDomainStatsRecordListFree(VirDomainStatsRecord** records);
