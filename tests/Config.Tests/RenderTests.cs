@@ -161,11 +161,7 @@ public sealed class RenderTests
 
         // 1 CPU at busy 0.92 from the start, scraped every 5 s (idle +0.4 s, user +4.6 s). The ratio exists from
         // the second sample (5s): pending from 5s, firing from 35s.
-        File.WriteAllText(temp.Combine("fast.test.yml"), """
-            rule_files: [rules/recording.yml, rules/hypervisor-alerts.yml]
-            evaluation_interval: 5s
-            group_eval_order: [loadshift.hypervisor.recording, loadshift.hypervisor.alerts]
-            tests:
+        PromtoolTestOfRendered(temp, "5s", """
               - interval: 5s
                 input_series:
                   - series: 'hypervisor_cpu_seconds_total{job="hypervisor",instance="h:10179",host="hv1",cpu="0",mode="idle"}'
@@ -187,8 +183,6 @@ public sealed class RenderTests
                             The Rebalancer is asked to live-migrate a domain off it.
                           runbook_url: docs/runbook.md#hypervisorcpuhigh
             """);
-
-        Tool.RunOk("promtool", ["test", "rules", "fast.test.yml"], temp.Path);
     }
 
     [Fact]
@@ -201,11 +195,7 @@ public sealed class RenderTests
         // one 128 MiB guest more) until 40s, then 0.25 again. Over 0.30 from 12s: pending from 12s, firing from 22s
         // (10s later), resolved at the first evaluation under the mark (42s). hv2, at 3 of its 10 GiB (0.30), is not
         // above the mark: never.
-        File.WriteAllText(temp.Combine("memory.test.yml"), """
-            rule_files: [rules/recording.yml, rules/hypervisor-alerts.yml]
-            evaluation_interval: 2s
-            group_eval_order: [loadshift.hypervisor.recording, loadshift.hypervisor.alerts]
-            tests:
+        PromtoolTestOfRendered(temp, "2s", """
               - interval: 2s
                 input_series:
                   - series: 'hypervisor_memory_used_bytes{job="hypervisor",instance="h1:10179",host="hv1"}'
@@ -237,8 +227,6 @@ public sealed class RenderTests
                     alertname: HypervisorMemoryHigh
                     exp_alerts: []
             """);
-
-        Tool.RunOk("promtool", ["test", "rules", "memory.test.yml"], temp.Path);
     }
 
     [Theory]
@@ -407,6 +395,21 @@ public sealed class RenderTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(flag, result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(output), result.ToString());
+    }
+
+    /// <summary>promtool's unit tests <paramref name="tests"/> (the items of its `tests:` list) on the hypervisor rules
+    /// rendered into <paramref name="rendered"/>, evaluated every <paramref name="evaluationInterval"/>; fails the
+    /// calling test with promtool's output unless they pass.</summary>
+    private static void PromtoolTestOfRendered(TempDirectory rendered, string evaluationInterval, string tests)
+    {
+        File.WriteAllText(rendered.Combine("rendered.test.yml"), $"""
+            rule_files: [rules/recording.yml, rules/hypervisor-alerts.yml]
+            evaluation_interval: {evaluationInterval}
+            group_eval_order: [loadshift.hypervisor.recording, loadshift.hypervisor.alerts]
+            tests:
+
+            """ + tests + "\n");
+        Tool.RunOk("promtool", ["test", "rules", "rendered.test.yml"], rendered.Path);
     }
 
     /// <summary>The alerts <see cref="Prometheus_render_applies_the_overrides"/> renders with other values.</summary>
