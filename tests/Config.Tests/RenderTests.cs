@@ -58,6 +58,8 @@ public sealed class RenderTests
             output,
             "--cpu-high-for", "30s",
             "--high-watermark=0.7",
+            "--memory-high-watermark", "0.35",
+            "--memory-high-for=20s",
             "--scrape-interval", "5s",
             "--evaluation-interval", "5s",
             "--targets-file", targets,
@@ -89,12 +91,16 @@ public sealed class RenderTests
         // keep_firing_for follows `for` unless given.
         Assert.Equal("30s", cpuHigh.KeepFiringFor);
         Assert.Equal("host:hypervisor_cpu_busy:ratio_rate1m > 0.7", cpuHigh.Expr.Trim());
+        var memoryHigh = rendered.Single(r => r.Alert == "HypervisorMemoryHigh");
+        Assert.Equal("20s", memoryHigh.For);
+        Assert.Null(memoryHigh.KeepFiringFor);
+        Assert.Equal("host:hypervisor_memory_used:ratio > 0.35", memoryHigh.Expr.Trim());
         Assert.All(rendered.Where(r => r.Alert is not null), alert => Assert.StartsWith(
             "https://example.test/loadshift/runbook.md#", alert.Annotations["runbook_url"], StringComparison.Ordinal));
         // Everything else as committed.
         Assert.Equal(
-            Rule.Committed.Select(r => $"{r.Name} {r.Expr} {r.For}").Where(r => !r.StartsWith("HypervisorCpuHigh", StringComparison.Ordinal)).Order(StringComparer.Ordinal),
-            rendered.Select(r => $"{r.Name} {r.Expr} {r.For}").Where(r => !r.StartsWith("HypervisorCpuHigh", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+            Rule.Committed.Where(r => !Overridden(r)).Select(r => $"{r.Name} {r.Expr} {r.For}").Order(StringComparer.Ordinal),
+            rendered.Where(r => !Overridden(r)).Select(r => $"{r.Name} {r.Expr} {r.For}").Order(StringComparer.Ordinal));
         Assert.Equal([services], jobs["service_http"].Seq("file_sd_configs").Maps().Single().Seq("files").Strings());
         Assert.Equal([services], jobs["service_icmp"].Seq("file_sd_configs").Maps().Single().Seq("files").Strings());
         Assert.False(Directory.Exists(Path.Combine(output, "targets")), "--targets-file and --services-file given: no example copy");
@@ -155,11 +161,7 @@ public sealed class RenderTests
 
         // 1 CPU at busy 0.92 from the start, scraped every 5 s (idle +0.4 s, user +4.6 s). The ratio exists from
         // the second sample (5s): pending from 5s, firing from 35s.
-        File.WriteAllText(temp.Combine("fast.test.yml"), """
-            rule_files: [rules/recording.yml, rules/hypervisor-alerts.yml]
-            evaluation_interval: 5s
-            group_eval_order: [loadshift.hypervisor.recording, loadshift.hypervisor.alerts]
-            tests:
+        PromtoolTestOfRendered(temp, "5s", """
               - interval: 5s
                 input_series:
                   - series: 'hypervisor_cpu_seconds_total{job="hypervisor",instance="h:10179",host="hv1",cpu="0",mode="idle"}'
@@ -181,8 +183,50 @@ public sealed class RenderTests
                             The Rebalancer is asked to live-migrate a domain off it.
                           runbook_url: docs/runbook.md#hypervisorcpuhigh
             """);
+    }
 
-        Tool.RunOk("promtool", ["test", "rules", "fast.test.yml"], temp.Path);
+    [Fact]
+    public void A_rendered_memory_high_watermark_and_for_are_what_the_memory_alert_waits_for()
+    {
+        using var temp = new TempDirectory();
+        Tool.RunOk(PrometheusRender, [temp.Path, "--memory-high-watermark", "0.30", "--memory-high-for", "10s", "--evaluation-interval", "2s"]);
+
+        // A 2 GiB host (the lab's hv1) scraped every 2 s: 0.25 of it used (512 MiB) until 10s, then 0.3125 (640 MiB,
+        // one 128 MiB guest more) until 40s, then 0.25 again. Over 0.30 from 12s: pending from 12s, firing from 22s
+        // (10s later), resolved at the first evaluation under the mark (42s). hv2, at 3 of its 10 GiB (0.30), is not
+        // above the mark: never.
+        PromtoolTestOfRendered(temp, "2s", """
+              - interval: 2s
+                input_series:
+                  - series: 'hypervisor_memory_used_bytes{job="hypervisor",instance="h1:10179",host="hv1"}'
+                    values: '536870912x5 671088640x14 536870912x10'
+                  - series: 'hypervisor_memory_total_bytes{job="hypervisor",instance="h1:10179",host="hv1"}'
+                    values: '2147483648x30'
+                  - series: 'hypervisor_memory_used_bytes{job="hypervisor",instance="h2:10179",host="hv2"}'
+                    values: '3221225472x30'
+                  - series: 'hypervisor_memory_total_bytes{job="hypervisor",instance="h2:10179",host="hv2"}'
+                    values: '10737418240x30'
+                alert_rule_test:
+                  - eval_time: 10s
+                    alertname: HypervisorMemoryHigh
+                    exp_alerts: []
+                  - eval_time: 20s
+                    alertname: HypervisorMemoryHigh
+                    exp_alerts: []
+                  - eval_time: 22s
+                    alertname: HypervisorMemoryHigh
+                    exp_alerts:
+                      - exp_labels: {host: hv1, severity: warning, action: rebalance}
+                        exp_annotations:
+                          summary: Hypervisor memory use above the memory high watermark.
+                          description: >-
+                            Host hv1 has used 31.25% of its memory (free's used over total) for longer than the alert's `for`.
+                            The Rebalancer is asked to live-migrate a domain off it.
+                          runbook_url: docs/runbook.md#hypervisormemoryhigh
+                  - eval_time: 42s
+                    alertname: HypervisorMemoryHigh
+                    exp_alerts: []
+            """);
     }
 
     [Theory]
@@ -227,6 +271,10 @@ public sealed class RenderTests
     [InlineData("--high-watermark", "1.5")]
     [InlineData("--high-watermark", "80")]
     [InlineData("--cpu-high-threshold", "80")]
+    [InlineData("--memory-high-watermark", "1.5")]
+    [InlineData("--memory-high-watermark", "90")]
+    [InlineData("--memory-high-for", "2x")]
+    [InlineData("--memory-high-for", "0s")]
     [InlineData("--rebalancer-url", "127.0.0.1:10180")]
     [InlineData("--alertmanager-url", "http://127.0.0.1:9093/alertmanager")]
     [InlineData("--blackbox-url", "https://127.0.0.1:9115")]
@@ -348,6 +396,24 @@ public sealed class RenderTests
         Assert.Contains(flag, result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(output), result.ToString());
     }
+
+    /// <summary>promtool's unit tests <paramref name="tests"/> (the items of its `tests:` list) on the hypervisor rules
+    /// rendered into <paramref name="rendered"/>, evaluated every <paramref name="evaluationInterval"/>; fails the
+    /// calling test with promtool's output unless they pass.</summary>
+    private static void PromtoolTestOfRendered(TempDirectory rendered, string evaluationInterval, string tests)
+    {
+        File.WriteAllText(rendered.Combine("rendered.test.yml"), $"""
+            rule_files: [rules/recording.yml, rules/hypervisor-alerts.yml]
+            evaluation_interval: {evaluationInterval}
+            group_eval_order: [loadshift.hypervisor.recording, loadshift.hypervisor.alerts]
+            tests:
+
+            """ + tests + "\n");
+        Tool.RunOk("promtool", ["test", "rules", "rendered.test.yml"], rendered.Path);
+    }
+
+    /// <summary>The alerts <see cref="Prometheus_render_applies_the_overrides"/> renders with other values.</summary>
+    private static bool Overridden(Rule rule) => rule.Alert is "HypervisorCpuHigh" or "HypervisorMemoryHigh";
 
     private static IEnumerable<string> StaticTargets(YamlDotNet.RepresentationModel.YamlMappingNode job) =>
         job.Seq("static_configs").Maps().Single().Seq("targets").Strings();

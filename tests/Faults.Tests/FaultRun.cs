@@ -183,6 +183,18 @@ public sealed class FaultRun(FullLoop loop, ITestOutputHelper output)
         return $"{alert} fired and resolved";
     }
 
+    /// <summary>Until <paramref name="condition"/> holds, asked every second; fails after <paramref name="limit"/>
+    /// naming <paramref name="what"/>.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan limit, string what)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not within {limit.TotalSeconds:0} s: {what}");
+            await Task.Delay(1000);
+        }
+    }
+
     /// <summary>Appends a row to the report.</summary>
     public static async Task ReportAsync(string row)
     {

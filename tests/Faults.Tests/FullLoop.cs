@@ -12,7 +12,8 @@ namespace Loadshift.Faults.Tests;
 /// Rebalancer every 2 s, its rules' 15m and 10m windows cut to 1m (so that an alert fired in a scenario resolves in it), Alertmanager sending to the Rebalancer, and the Rebalancer with its journal on a small
 /// tmpfs of its own (scenario 10 fills it) and virsh through <see cref="VirshHook"/> (scenario 5 shuts a domain off
 /// between the decision and virsh). Every migration is slowed to <see cref="MigrationBandwidthMiB"/> MiB/s
-/// (policy.virshFlags), so that a fault can strike while one is in flight.
+/// (policy.virshFlags), so that a fault can strike while one is in flight. Another collection's fixture adds its own
+/// render flags and Rebalancer settings (<see cref="MemoryLoop"/>: the memory alert's watermark).
 /// </summary>
 public sealed class FullLoop : IAsyncLifetime, IDisposable
 {
@@ -25,12 +26,24 @@ public sealed class FullLoop : IAsyncLifetime, IDisposable
     private const string JournalFileSystemSize = "256m";
 
     private readonly TempDirectory directory = new();
+    private readonly IReadOnlyList<string> renderFlags;
+    private readonly IReadOnlyList<string> rebalancerSettings;
     private BackgroundProcess? prometheus;
     private BackgroundProcess? alertmanager;
     private BackgroundProcess? rebalancer;
 
     public FullLoop()
+        : this([], [])
     {
+    }
+
+    /// <param name="renderFlags">prometheus/render flags after the suite's own (a later flag wins).</param>
+    /// <param name="rebalancerSettings">The Rebalancer's command-line settings after the suite's own (a later one wins),
+    /// e.g. <c>--policy:memoryHighWatermark=0.3</c>.</param>
+    internal FullLoop(IReadOnlyList<string> renderFlags, IReadOnlyList<string> rebalancerSettings)
+    {
+        this.renderFlags = renderFlags;
+        this.rebalancerSettings = rebalancerSettings;
         Lab = RunningLab.Read();
         PrometheusUrl = $"http://127.0.0.1:{Loopback.FreePort()}";
         AlertmanagerUrl = $"http://127.0.0.1:{Loopback.FreePort()}";
@@ -86,7 +99,7 @@ public sealed class FullLoop : IAsyncLifetime, IDisposable
             PrometheusDirectory, "--scrape-interval", "2s", "--evaluation-interval", "2s", "--cpu-high-for", "10s",
             "--targets-file", directory.Combine("targets.yml"), "--services-file", directory.Combine("services.yml"),
             "--blackbox-url", $"http://127.0.0.1:{Loopback.FreePort()}", "--rebalancer-url", RebalancerUrl,
-            "--alertmanager-url", AlertmanagerUrl, "--prometheus-url", PrometheusUrl,
+            "--alertmanager-url", AlertmanagerUrl, "--prometheus-url", PrometheusUrl, .. renderFlags,
         ]);
         ShortenAlertWindows(Path.Combine(PrometheusDirectory, "rules", "rebalancer-alerts.yml"));
         Tool.RunOk(Path.Combine(RepositoryRoot.Path, "alertmanager", "render"),
@@ -157,6 +170,7 @@ public sealed class FullLoop : IAsyncLifetime, IDisposable
             // of 2026-12-03, 20:51 UTC). The limit's own tests are the planner's (FlappingTests, the properties).
             "--policy:maxMovesPerDomain=1000",
             $"--policy:virshFlags:0=--bandwidth={MigrationBandwidthMiB.ToString(CultureInfo.InvariantCulture)}",
+            .. rebalancerSettings,
         ], directory.Path);
 
     /// <summary>SIGKILL: no shutdown of its own, its virsh children left running.</summary>

@@ -32,7 +32,7 @@ public sealed class LoadedHostTests(FullLoop loop, ITestOutputHelper output)
         var episode = DateTimeOffset.UtcNow.AddSeconds(-30);
         using (Load())
         {
-            await UntilAsync(async () => await loop.SeriesAsync(Busy) > 0, TimeSpan.FromMinutes(2), "hv1 over 0.8 under lab/load");
+            await FaultRun.UntilAsync(async () => await loop.SeriesAsync(Busy) > 0, TimeSpan.FromMinutes(2), "hv1 over 0.8 under lab/load");
             var floodStart = DateTimeOffset.UtcNow;
             // 700 repeats of the alert that fires now, 200 resolved and 100 firing notifications of an earlier episode
             // of the same alert (an hour before), all shuffled and sent 20 at a time: duplicated and out of order.
@@ -82,7 +82,7 @@ public sealed class LoadedHostTests(FullLoop loop, ITestOutputHelper output)
         DateTimeOffset back;
         using (Load())
         {
-            await UntilAsync(async () => await loop.SeriesAsync(Busy) > 0, TimeSpan.FromMinutes(2), "hv1 over 0.8 under lab/load");
+            await FaultRun.UntilAsync(async () => await loop.SeriesAsync(Busy) > 0, TimeSpan.FromMinutes(2), "hv1 over 0.8 under lab/load");
             loop.StopPrometheus();
             run.Say("Prometheus stopped");
             using (var webhook = await loop.PostWebhookAsync(Payloads.Firing("hv1", fingerprint, startsAt)))
@@ -102,7 +102,7 @@ public sealed class LoadedHostTests(FullLoop loop, ITestOutputHelper output)
             back = DateTimeOffset.UtcNow;
             run.Say("Prometheus started again");
             // The alert journaled while Prometheus was down is acted on once it answers: a relief off hv1.
-            await UntilAsync(async () => (await loop.MigrationsAsync()).Any(m => m.StartedAt >= back && m.Source == "hv1"),
+            await FaultRun.UntilAsync(async () => (await loop.MigrationsAsync()).Any(m => m.StartedAt >= back && m.Source == "hv1"),
                 TimeSpan.FromMinutes(2), "a relief off hv1 once Prometheus is back");
         }
         var relief = (await loop.MigrationsAsync()).Where(m => m.StartedAt >= back && m.Source == "hv1").MinBy(m => m.Id)!;
@@ -125,14 +125,4 @@ public sealed class LoadedHostTests(FullLoop loop, ITestOutputHelper output)
     private BackgroundProcess Load() =>
         new(Path.Combine(RepositoryRoot.Path, "lab", "load"), ["--vm", string.Join(",", loop.Lab.Vms.Where(v => v.HomeHost == "hv1").Select(v => v.Name)),
             "--rate", "2.5", "--duration", "10m"], RepositoryRoot.Path);
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan limit, string what)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not within {limit.TotalSeconds:0} s: {what}");
-            await Task.Delay(1000);
-        }
-    }
 }

@@ -45,6 +45,23 @@ public static class PrometheusQueries
         return [.. json.RootElement.GetProperty("data").EnumerateArray().Select(v => v.GetString()!).Order(StringComparer.Ordinal)];
     }
 
+    /// <summary>The value of an instant query's first series now; NaN when it returns none or Prometheus does not answer
+    /// (yet).</summary>
+    public static async Task<double> ValueAsync(string prometheusUrl, string expr)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(await Http.GetStringAsync($"{prometheusUrl}/api/v1/query?query={Uri.EscapeDataString(expr)}"));
+            var result = json.RootElement.GetProperty("data").GetProperty("result");
+            return result.GetArrayLength() == 0 ? double.NaN
+                : double.Parse(result[0].GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (HttpRequestException)
+        {
+            return double.NaN;
+        }
+    }
+
     /// <summary>How many series an instant query returns now; fails on a query Prometheus rejects.</summary>
     public static async Task<int> SeriesAsync(string prometheusUrl, string expr)
     {

@@ -59,6 +59,9 @@ public sealed class MemoryTests
         // The gain is in memory shares: the higher of the two (hv1) falls from 0.95 to 0.8875.
         Assert.Equal(0.0625, decision.Migration.Gain, 9);
         Assert.Contains("the cheapest move that brings its memory under the mark", decision.Detail, StringComparison.Ordinal);
+        // Explained (GET /api/v1/decisions/{id}): each domain's best move with its predicted memory, the chosen one marked.
+        Assert.Equal(["vm1 hv2 0.89 chosen", "vm2 hv2 0.76", "vm3 hv2 0.92"],
+            decision.Considered!.Select(c => $"{c.Plan.Domain} {c.Plan.Target} {c.Plan.SourceMemoryAfter:0.00}{(c.Chosen ? " chosen" : "")}"));
     }
 
     [Fact]

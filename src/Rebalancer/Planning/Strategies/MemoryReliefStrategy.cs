@@ -37,6 +37,7 @@ internal sealed class MemoryReliefStrategy : IStrategy
         var skipped = new StringBuilder();
         var rejected = new List<Rejection>();
         var relieving = new List<Candidate>();
+        var considered = new List<Candidate>();
         Candidate? largest = null;
         var smallGain = 0;
         var movable = 0;
@@ -56,6 +57,7 @@ internal sealed class MemoryReliefStrategy : IStrategy
             var plan = candidate.Plan;
             var gain = Math.Max(share, plan.TargetMemoryBefore ?? 0) - Math.Max(plan.SourceMemoryAfter ?? share, plan.TargetMemoryAfter ?? 0);
             candidate = candidate with { Plan = plan with { Gain = gain } };
+            considered.Add(candidate);
             if (gain < context.Policy.MinGain)
             {
                 smallGain++;
@@ -91,6 +93,6 @@ internal sealed class MemoryReliefStrategy : IStrategy
             $"{hostName} memory {Planner.F(share)} > {Planner.F(mark)}: {why}; {p.Domain} to {p.Target}: memory {p.Source} " +
             $"{Planner.F(share)} -> {Planner.F(p.SourceMemoryAfter ?? 0)}, {p.Target} {Planner.F(p.TargetMemoryBefore ?? 0)} -> " +
             $"{Planner.F(p.TargetMemoryAfter ?? 0)}; {Planner.Describe(p)}{Strategy.SoftNote(chosen)}",
-            p, rejected);
+            p, rejected, Candidate.Considered(considered, chosen));
     }
 }

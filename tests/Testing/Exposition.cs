@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Loadshift.Lab.Tests;
+namespace Loadshift.Testing;
 
 /// <summary>Reading an exporter's /metrics text.</summary>
-internal static class Exposition
+public static class Exposition
 {
     /// <summary>The value of one series, written as in the exposition (name, then its labels if any); fails the
     /// calling test when the series is not there.</summary>
