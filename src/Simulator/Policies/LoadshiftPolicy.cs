@@ -20,7 +20,7 @@ public sealed class LoadshiftPolicy(PolicyOptions options, DateTimeOffset start,
     public string Name => "loadshift";
 
     public string Description =>
-        $"src/Rebalancer/Planning/Planner.cs on the inventory's policy: high {options.HighWatermark:0.00}, low {options.LowWatermark:0.00}, " +
+        $"src/Rebalancer/Planning/Planner.cs on the inventory's policy: high {options.HighWatermark:0.00}, low {options.LowWatermark:0.00}, relief margin {options.ReliefMargin:0.00}, " +
         $"cooldown {Seconds(options.Cooldown)} (x{options.CooldownBackoff} per move in {Seconds(options.BackoffWindow)}, at most {Seconds(options.MaxCooldown)}), " +
         $"settle {Seconds(options.SettleTime)}, return home after {Seconds(options.ReturnHomeAfter)} under low, decision window {Seconds(options.DecisionWindow)}, " +
         $"{options.MaxMigrationsInFlight} migration(s) in flight; relief when HypervisorCpuHigh fires";
