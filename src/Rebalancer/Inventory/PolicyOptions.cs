@@ -39,7 +39,7 @@ public sealed class PolicyOptions
 
     /// <summary>Relief aims this far under the high watermark: among the moves that leave both the source and the
     /// target at most <see cref="HighWatermark"/> minus this, the cheapest wins; only when none does, the cheapest that
-    /// brings the source under the high watermark. A relief that leaves the source just under the mark, or fills the
+    /// brings the source under the high watermark. A relief that leaves the source just under it, or fills the
     /// target up to it, is taken back over by the next minutes' noise (docs/simulation.md: the margin's measurement).</summary>
     public double ReliefMargin { get; set; } = 0.05;
 

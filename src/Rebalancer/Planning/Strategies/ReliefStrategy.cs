@@ -9,9 +9,9 @@ namespace Loadshift.Rebalancer.Planning.Strategies;
 /// under the high watermark; else the busiest (as the seed's main_script.sh did); each to the host with the most
 /// headroom after the move. A move that breaks fewer soft rules is preferred to one that breaks more, before the aim; a
 /// move that gains less than policy.minGain is not made.</summary>
-/// <remarks>The aim: a relief that leaves the source just under the mark, or fills its target up to it, is taken back
-/// over by the next minutes' noise. Measured on the simulator (docs/simulation.md, "The relief margin"): on ten generated
-/// 20-host weeks a margin of 0.05 made 10-12% fewer migrations and fewer moves that did not help (50 -> 21 bursty,
+/// <remarks>The aim: a relief that leaves the source just under the high watermark, or fills its target up to it, is
+/// taken back over by the next minutes' noise. Measured on the simulator (docs/simulation.md, "The relief margin"): on
+/// ten generated 20-host weeks a margin of 0.05 made 10-12% fewer migrations and fewer moves that did not help (50 -> 21 bursty,
 /// 571 -> 507 diurnal) at the same overload time; on the 200-host diurnal week 2% fewer migrations.</remarks>
 internal sealed class ReliefStrategy : IStrategy
 {
