@@ -68,6 +68,17 @@ internal sealed class ReliefStrategy : IStrategy
         var smallGain = 0;
         foreach (var domain in candidates)
         {
+            // A move gains at most what it takes off the source: every target the rules let in stays under the high
+            // watermark, so under the source. A domain too light to gain policy.minGain is not weighed against every
+            // host (on a crowded cluster of light domains, most of them: the simulator's 200-host week, issue 11).
+            var most = busy - Math.Max(0, busy - domain.CpuShare);
+            if (most < context.Policy.MinGain)
+            {
+                smallGain++;
+                skipped.Append(CultureInfo.InvariantCulture,
+                    $" {domain.Name}: gains at most {Planner.F(most)}, under policy.minGain {Planner.F(context.Policy.MinGain)};");
+                continue;
+            }
             if (context.BestTarget(Planner.ReliefTargetRules, domain, source, rejected) is not { } candidate)
             {
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: no host has room;");
