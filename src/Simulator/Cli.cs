@@ -124,6 +124,7 @@ internal static class Cli
             if (policy is LoadshiftPolicy loadshift)
             {
                 Console.WriteLine($"  loadshift: planner asked {loadshift.ReliefCalls} time(s) for relief, {loadshift.ReturnCalls} for a return home, {loadshift.Decisions.Count(d => d.Decision.Migration is not null)} move(s)");
+                Console.WriteLine($"  loadshift: decisions by kind and reason: {string.Join(", ", loadshift.Decisions.GroupBy(d => $"{d.Decision.Kind} {d.Decision.Reason}").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"))}");
                 var reliefs = loadshift.Decisions.Where(d => d.Decision.Kind == Rebalancer.Planning.DecisionKind.Relief && d.Decision.Migration is not null)
                     .Select(d => d.Decision.Migration!).ToList();
                 if (reliefs.Count > 0)

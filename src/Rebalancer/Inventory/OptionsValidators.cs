@@ -156,6 +156,11 @@ internal sealed class PolicyOptionsValidator : IValidateOptions<PolicyOptions>
         {
             errors.Add($"policy.minGain must be a ratio in [0, 1) (got {o.MinGain})");
         }
+        if (!(o.ReliefMargin >= 0 && o.HighWatermark - o.ReliefMargin > o.LowWatermark))
+        {
+            // At or under the low watermark a relief would aim where a return home is let in: the two would take turns.
+            errors.Add($"policy.reliefMargin must be at least 0 and leave policy.highWatermark ({o.HighWatermark}) - reliefMargin above policy.lowWatermark ({o.LowWatermark}) (got {o.ReliefMargin})");
+        }
         if (!(o.MigrationBytesPerSecond > 0) || double.IsInfinity(o.MigrationBytesPerSecond))
         {
             errors.Add($"policy.migrationBytesPerSecond must be a positive number of bytes per second (got {o.MigrationBytesPerSecond})");

@@ -37,6 +37,12 @@ public sealed class PolicyOptions
     /// is not made: a move that does not help is a cost without a use.</summary>
     public double MinGain { get; set; } = 0.05;
 
+    /// <summary>Relief aims this far under the high watermark: among the moves that leave both the source and the
+    /// target at most <see cref="HighWatermark"/> minus this, the cheapest wins; only when none does, the cheapest that
+    /// brings the source under the high watermark. A relief that leaves the source just under it, or fills the
+    /// target up to it, is taken back over by the next minutes' noise (docs/simulation.md: the margin's measurement).</summary>
+    public double ReliefMargin { get; set; } = 0.05;
+
     /// <summary>What a live migration copies per second (the network between hosts): turns a move's bytes to copy and
     /// the guest's dirty rate into its predicted cost. 1 GB/s is a 10 Gbit/s link.</summary>
     public double MigrationBytesPerSecond { get; set; } = 1e9;

@@ -65,9 +65,11 @@ public static class Planner
     public static Decision PlanMemoryRelief(PlanningInput input, string hostName) => MemoryRelief.Plan(new PlanningContext(input), hostName);
 
     /// <summary>A hard rule found broken: see <see cref="RuleRepairStrategy"/>.</summary>
-    public static Decision PlanRuleRepair(PlanningInput input) =>
-        HasHardRules(input)
-            ? RuleRepair.Plan(new PlanningContext(input), null)
+    public static Decision PlanRuleRepair(PlanningInput input) => PlanRuleRepair(new PlanningContext(input));
+
+    private static Decision PlanRuleRepair(PlanningContext context) =>
+        HasHardRules(context.Input)
+            ? RuleRepair.Plan(context, null)
             : Decision.NoAction(DecisionKind.RuleRepair, "", Reasons.NoViolation, "no hard rule is broken");
 
     /// <summary>The inventory has a hard rule a placement can break (a step over 10,000 domains without one indexes
@@ -128,7 +130,10 @@ public static class Planner
     {
         var decisions = new List<Decision>();
         var input = pass.Planning;
-        void Step(DecisionKind kind, string? host, Func<PlanningInput, Decision> plan)
+        // One context (its indexes over every domain) for the pass's steps until a move changes the input: a pass with
+        // many firing hosts asked each of them on indexes of its own (the simulator's 200-host week: five times as long).
+        PlanningContext? context = null;
+        void Step(DecisionKind kind, string? host, Func<PlanningContext, Decision> plan)
         {
             if (host is not null && Gates.Settling(input, host) is { } settling)
             {
@@ -145,7 +150,7 @@ public static class Planner
             {
                 return;
             }
-            var decision = plan(input);
+            var decision = plan(context ??= new PlanningContext(input));
             // A return home and a rule repair are asked every pass: only moves are journaled, once the host settled from
             // the last one (a broken rule is reported by the metric and the API, not by a decision each pass).
             if (kind is DecisionKind.ReturnHome or DecisionKind.RuleRepair && (decision.Outcome == DecisionOutcome.NoAction || Gates.Settling(input, decision.Host) is not null))
@@ -162,24 +167,25 @@ public static class Planner
             if (decision.Migration is { } move && !pass.DryRun)
             {
                 input = input with { InFlight = [.. input.InFlight, new MigrationInFlight(move.Domain, move.Source, move.Target, input.Now)] };
+                context = null;
             }
         }
         foreach (var host in pass.Drains.Order(StringComparer.Ordinal))
         {
-            Step(DecisionKind.Drain, host, i => PlanDrain(i, host));
+            Step(DecisionKind.Drain, host, c => Drain.Plan(c, host));
         }
         foreach (var host in pass.Firing)
         {
-            Step(DecisionKind.Relief, host, i => PlanRelief(i, host));
+            Step(DecisionKind.Relief, host, c => Relief.Plan(c, host));
         }
         foreach (var host in pass.MemoryFiring ?? [])
         {
-            Step(DecisionKind.MemoryRelief, host, i => PlanMemoryRelief(i, host));
+            Step(DecisionKind.MemoryRelief, host, c => MemoryRelief.Plan(c, host));
         }
         Step(DecisionKind.RuleRepair, null, PlanRuleRepair);
         if (pass.ReturnHome)
         {
-            Step(DecisionKind.ReturnHome, null, PlanReturnHome);
+            Step(DecisionKind.ReturnHome, null, c => ReturnHome.Plan(c, null));
         }
         return decisions;
     }

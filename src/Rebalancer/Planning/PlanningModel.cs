@@ -105,8 +105,12 @@ public sealed record PlanningPolicy(
     TimeSpan? SettleTime = null,
     double MinGain = 0.05,
     double MigrationBytesPerSecond = 1e9,
-    double MemoryHighWatermark = 0.90)
+    double MemoryHighWatermark = 0.90,
+    double ReliefMargin = 0.05)
 {
+    /// <summary>Where a relief aims to leave both hosts: policy.highWatermark − policy.reliefMargin.</summary>
+    public double ReliefAim => HighWatermark - ReliefMargin;
+
     public TimeSpan DecisionWindowOrDefault => DecisionWindow ?? TimeSpan.FromMinutes(1);
 
     public TimeSpan SettleTimeOrDefault => SettleTime ?? TimeSpan.FromSeconds(90);
@@ -123,7 +127,7 @@ public sealed record PlanningPolicy(
     public static PlanningPolicy From(Inventory.PolicyOptions o) =>
         new(o.HighWatermark, o.LowWatermark, o.Cooldown, o.CooldownBackoff, o.MaxCooldown, o.MaxMigrationsInFlight,
             o.MaxMovesPerDomain, o.MaxMovesWindow, o.DecisionWindow, o.SettleTime, o.MinGain, o.MigrationBytesPerSecond,
-            o.MemoryHighWatermark);
+            o.MemoryHighWatermark, o.ReliefMargin);
 }
 
 public enum DecisionKind

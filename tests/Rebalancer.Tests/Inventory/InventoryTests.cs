@@ -109,6 +109,27 @@ public sealed class InventoryTests
     }
 
     [Theory]
+    [InlineData(-0.01)]
+    [InlineData(0.30)]
+    [InlineData(double.NaN)]
+    public void A_relief_margin_that_is_negative_or_aims_at_the_low_watermark_is_reported_by_its_key(double margin)
+    {
+        // Defaults 0.80 and 0.50: a margin of 0.30 would aim relief at the low watermark, where returns home are let in.
+        var result = new PolicyOptionsValidator().Validate(null, new PolicyOptions { ReliefMargin = margin });
+
+        Assert.True(result.Failed);
+        Assert.Contains("policy.reliefMargin must be at least 0 and leave policy.highWatermark (0.8) - reliefMargin above policy.lowWatermark (0.5)",
+            string.Join('\n', result.Failures!), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.05)]
+    [InlineData(0.29)]
+    public void A_relief_margin_from_0_that_aims_above_the_low_watermark_is_valid(double margin) =>
+        Assert.True(new PolicyOptionsValidator().Validate(null, new PolicyOptions { ReliefMargin = margin }).Succeeded);
+
+    [Theory]
     [InlineData("full", true, true, true, true, true)]
     [InlineData("partial", true, true, true, false, false)]
     [InlineData("manual", false, false, false, false, false)]

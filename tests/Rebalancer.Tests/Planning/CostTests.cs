@@ -54,7 +54,7 @@ public sealed class CostTests
         var decision = Planner.PlanRelief(input, "hv1");
 
         Assert.Equal(Reasons.SmallGain, decision.Reason);
-        Assert.Contains("vm1: gains 0.03, under policy.minGain 0.05", decision.Detail, StringComparison.Ordinal);
+        Assert.Contains("vm1: gains at most 0.03, under policy.minGain 0.05", decision.Detail, StringComparison.Ordinal);
 
         var lower = input with { Policy = input.Policy with { MinGain = 0.02 } };
         Assert.Equal(0.03, Planner.PlanRelief(lower, "hv1").Migration!.Gain, 9);

@@ -162,6 +162,49 @@ public sealed class PlannerProperties
         Assert.True(ofMovedDomains > 100, $"only {ofMovedDomains} moves of domains that moved before");
     }
 
+    /// <summary>Relief and memory relief skip a domain too light to gain policy.minGain without weighing its targets:
+    /// sound only if no target the rules let in gives a move a larger gain than what it takes off its source.</summary>
+    [Fact]
+    public void A_move_gains_at_most_what_it_takes_off_its_source()
+    {
+        var weighed = new int[2];
+        Inputs.Sample(input =>
+        {
+            var context = new PlanningContext(input);
+            foreach (var source in input.Hosts)
+            {
+                var busy = source.BusyRatio ?? 0;
+                var share = context.MemoryShare(source) ?? 0;
+                foreach (var domain in context.DomainsOn(source.Name))
+                {
+                    foreach (var target in input.Hosts.Where(t => t.Name != source.Name))
+                    {
+                        if (context.Weigh(Planner.ReliefTargetRules, domain, source, target).RejectedBy is not null)
+                        {
+                            continue;
+                        }
+                        if (busy > input.Policy.HighWatermark)
+                        {
+                            var gain = PlanningContext.PlanMove(domain, source, target, input.Policy).Gain;
+                            Assert.True(gain <= busy - Math.Max(0, busy - domain.CpuShare), $"{domain.Name} to {target.Name} gains {gain} of CPU, more than it takes off {source.Name}");
+                            Interlocked.Increment(ref weighed[0]);
+                        }
+                        if (share > input.Policy.MemoryHighWatermark)
+                        {
+                            // As MemoryReliefStrategy weighs it: how much the higher memory share of the two hosts falls.
+                            var sourceAfter = context.MemoryShareWith(source, domain, -1) ?? share;
+                            var gain = Math.Max(share, context.MemoryShare(target) ?? 0) - Math.Max(sourceAfter, context.MemoryShareWith(target, domain) ?? 0);
+                            Assert.True(gain <= share - sourceAfter, $"{domain.Name} to {target.Name} frees {gain} of memory, more than its share of {source.Name}");
+                            Interlocked.Increment(ref weighed[1]);
+                        }
+                    }
+                }
+            }
+        }, iter: 3000);
+
+        Assert.True(weighed[0] > 1000 && weighed[1] > 200, $"only {weighed[0]} relief and {weighed[1]} memory relief moves weighed in 3000 clusters");
+    }
+
     [Fact]
     public void Every_rejection_names_a_rule_and_a_target_that_is_not_the_move()
     {

@@ -49,6 +49,17 @@ internal sealed class MemoryReliefStrategy : IStrategy
                 continue;
             }
             movable++;
+            // A move frees at most the domain's own share of the source: every target the rules let in stays under the
+            // memory high watermark, so under the source. A domain too small to gain policy.minGain is not weighed
+            // against every host (as in relief).
+            var most = share - (context.MemoryShareWith(source, domain, -1) ?? share);
+            if (most < context.Policy.MinGain)
+            {
+                smallGain++;
+                skipped.Append(CultureInfo.InvariantCulture,
+                    $" {domain.Name}: frees at most {Planner.F(most)} of memory, under policy.minGain {Planner.F(context.Policy.MinGain)};");
+                continue;
+            }
             if (context.BestTarget(Planner.ReliefTargetRules, domain, source, rejected) is not { } candidate)
             {
                 skipped.Append(CultureInfo.InvariantCulture, $" {domain.Name}: no host has room;");
