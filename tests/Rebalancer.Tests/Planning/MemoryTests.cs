@@ -59,9 +59,27 @@ public sealed class MemoryTests
         // The gain is in memory shares: the higher of the two (hv1) falls from 0.95 to 0.8875.
         Assert.Equal(0.0625, decision.Migration.Gain, 9);
         Assert.Contains("the cheapest move that brings its memory under the mark", decision.Detail, StringComparison.Ordinal);
-        // Explained (GET /api/v1/decisions/{id}): each domain's best move with its predicted memory, the chosen one marked.
-        Assert.Equal(["vm1 hv2 0.89 chosen", "vm2 hv2 0.76", "vm3 hv2 0.92"],
+        // Explained (GET /api/v1/decisions/{id}): each domain's best move with its predicted memory, the chosen one marked;
+        // vm3 frees 0.03 at most, under policy.minGain: it is not weighed against the targets (as a domain a rule keeps in
+        // place, a move's explanation leaves it out; a no-action's detail names it).
+        Assert.Equal(["vm1 hv2 0.89 chosen", "vm2 hv2 0.76"],
             decision.Considered!.Select(c => $"{c.Plan.Domain} {c.Plan.Target} {c.Plan.SourceMemoryAfter:0.00}{(c.Chosen ? " chosen" : "")}"));
+    }
+
+    [Fact]
+    public void Memory_relief_with_only_domains_too_small_to_gain_the_margin_does_nothing_and_says_so()
+    {
+        // hv1 at 0.95 of 16 GiB: vm1 and vm2 (0.5 GiB each) would free 0.03 apiece, under policy.minGain (0.05).
+        var input = new Fixture()
+            .Host("hv1", 0.40, memory: 0, total: 16 * Gib, available: (long)(0.8 * Gib))
+            .Host("hv2", 0.10, memory: 0, total: 16 * Gib, available: 10 * Gib)
+            .Domain("vm1", "hv1", 0.10, memory: Gib / 2).Domain("vm2", "hv1", 0.10, memory: Gib / 2).Input();
+
+        var decision = Planner.PlanMemoryRelief(input, "hv1");
+
+        Assert.Equal((DecisionOutcome.NoAction, Reasons.SmallGain), (decision.Outcome, decision.Reason));
+        Assert.Contains("vm1: frees at most 0.03 of memory, under policy.minGain 0.05", decision.Detail, StringComparison.Ordinal);
+        Assert.Contains("vm2: frees at most 0.03 of memory", decision.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
