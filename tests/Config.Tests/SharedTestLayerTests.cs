@@ -99,15 +99,18 @@ public sealed class SharedTestLayerTests
         using (var process = new BackgroundProcess("bash", ["-c", "sleep 30 & echo $!; echo ready >&2; wait"], RepositoryRoot.Path))
         {
             id = process.Id;
+            // stdout (the child's PID) and stderr ("ready") come through two pipes: either may be read first (a CI run
+            // of 2026-12-07 read "ready" first), so wait for both.
+            static string? Pid(string output) => output.Split('\n').FirstOrDefault(l => l.Length > 0 && l.All(char.IsAsciiDigit));
             var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (!process.Output.Contains("ready", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            while (!(process.Output.Contains("ready", StringComparison.Ordinal) && Pid(process.Output) is not null) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(50);
             }
 
             Assert.Equal("bash", process.Name);
             Assert.False(process.HasExited);
-            child = int.Parse(process.Output.Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture);
+            child = int.Parse(Pid(process.Output) ?? "", System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(Directory.Exists($"/proc/{child}"));
         }
 
