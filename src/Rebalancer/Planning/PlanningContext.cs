@@ -215,26 +215,6 @@ internal sealed class PlanningContext
         return new Weight(busyAfter, null, soft);
     }
 
-    /// <summary><see cref="Weigh"/> for a target whose rejection will not be kept (the decision holds
-    /// <see cref="MaxRejections"/>): any hard rule that rejects it will do, so the watermarks and the memory fit, which
-    /// turn down most targets of a crowded cluster, are asked first. The same targets pass, with the same soft rules:
-    /// on the simulator's 200-host week, asking each target all its rules in order was most of the planner's time.</summary>
-    public Weight WeighUnexplained(IReadOnlyList<ITargetRule> rules, DomainView domain, HostView source, HostView target)
-    {
-        foreach (var rule in rules)
-        {
-            if (rule is Planning.Rules.Watermark or Planning.Rules.MemoryWatermark or Planning.Rules.MemoryFit && rule.Hard)
-            {
-                var busyAfter = BusyAfter(domain, source, target);
-                if (rule.Rejects(this, domain, target, busyAfter))
-                {
-                    return new Weight(busyAfter, rule, null);
-                }
-            }
-        }
-        return Weigh(rules, domain, source, target);
-    }
-
     /// <summary>The rejection of a target <see cref="Weigh"/> found rejected, with its reason.</summary>
     public Rejection Rejection(Weight weight, DomainView domain, HostView target)
     {
@@ -290,7 +270,7 @@ internal sealed class PlanningContext
             {
                 continue;
             }
-            var weight = rejected.Count < MaxRejections ? Weigh(rules, domain, source, target) : WeighUnexplained(rules, domain, source, target);
+            var weight = Weigh(rules, domain, source, target);
             if (weight.RejectedBy is not null)
             {
                 Reject(rejected, weight, domain, target);
