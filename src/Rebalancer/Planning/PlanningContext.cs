@@ -15,8 +15,7 @@ internal sealed class PlanningContext
 
     private static readonly IReadOnlyList<DomainView> None = [];
     private static readonly IReadOnlyList<RecentMove> NoMoves = [];
-    private Dictionary<string, List<DomainView>>? byHost;
-    private Dictionary<string, long>? committedMemory;
+    private HostIndex? byHost;
     private Dictionary<string, List<RecentMove>>? movesOf;
     private RuleIndex? rules;
 
@@ -36,34 +35,28 @@ internal sealed class PlanningContext
         }
     }
 
-    /// <summary>The domains by the host they run on, and the memory they commit there.</summary>
-    private Dictionary<string, List<DomainView>> ByHost
+    /// <summary>The domains by the host they run on, and the memory they commit there; built on first use (a gate's
+    /// no-action needs neither).</summary>
+    private sealed record HostIndex(Dictionary<string, List<DomainView>> Domains, Dictionary<string, long> CommittedMemory);
+
+    private HostIndex ByHost => byHost ??= IndexByHost(Input.Domains);
+
+    private static HostIndex IndexByHost(IReadOnlyList<DomainView> domains)
     {
-        get
+        var index = new HostIndex(new(StringComparer.Ordinal), new(StringComparer.Ordinal));
+        foreach (var domain in domains)
         {
-            if (byHost is null)
+            if (!index.Domains.TryGetValue(domain.Host, out var list))
             {
-                byHost = new(StringComparer.Ordinal);
-                committedMemory = new(StringComparer.Ordinal);
-                foreach (var domain in Input.Domains)
-                {
-                    if (!byHost.TryGetValue(domain.Host, out var list))
-                    {
-                        byHost[domain.Host] = list = [];
-                    }
-                    list.Add(domain);
-                    committedMemory[domain.Host] = committedMemory.GetValueOrDefault(domain.Host) + domain.MemoryBytes;
-                }
+                index.Domains[domain.Host] = list = [];
             }
-            return byHost;
+            list.Add(domain);
+            index.CommittedMemory[domain.Host] = index.CommittedMemory.GetValueOrDefault(domain.Host) + domain.MemoryBytes;
         }
+        return index;
     }
 
-    private long CommittedMemory(string host)
-    {
-        _ = ByHost;
-        return committedMemory!.GetValueOrDefault(host);
-    }
+    private long CommittedMemory(string host) => ByHost.CommittedMemory.GetValueOrDefault(host);
 
     private Dictionary<string, List<RecentMove>> MovesOf
     {
@@ -116,7 +109,7 @@ internal sealed class PlanningContext
         return count;
     }
 
-    public IReadOnlyList<DomainView> DomainsOn(string host) => ByHost.TryGetValue(host, out var list) ? list : None;
+    public IReadOnlyList<DomainView> DomainsOn(string host) => ByHost.Domains.TryGetValue(host, out var list) ? list : None;
 
     /// <summary>A guest that dirties memory faster than this share of the copy rate is taken to converge no faster
     /// (virsh migrate --auto-converge throttles it): the cost stays finite.</summary>
