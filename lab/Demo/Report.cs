@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Loadshift.Lab.Demo;
 
 /// <summary>One step of the timeline; <see cref="T"/> is seconds since the load started (negative before).</summary>
@@ -26,8 +28,27 @@ internal sealed record MigrationFigures(
 internal sealed record PlacementCheck(DateTimeOffset At, IReadOnlyDictionary<string, IReadOnlyList<string>?> Hosts,
     IReadOnlyList<string> Problems);
 
-/// <summary>lab/load's figures for one VM in one phase.</summary>
-internal sealed record LatencyFigures(string Vm, int Sent, int Succeeded, int Failed, double P50Ms, double P95Ms);
+/// <summary>lab/load's figures for one VM in one phase; no percentiles when none of its requests was answered.</summary>
+internal sealed record LatencyFigures(string Vm, int Sent, int Succeeded, int Failed, double? P50Ms, double? P95Ms)
+{
+    /// <summary>The per-VM figures of lab/load's --json report. A VM that answered nothing has null percentiles there
+    /// and keeps them null here: it must not cost the other VMs their figures (a CI run of 2026-12-07 lost the whole
+    /// "after" phase to one wedged guest).</summary>
+    public static IReadOnlyList<LatencyFigures> FromLoadReport(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return [.. doc.RootElement.GetProperty("targets").EnumerateArray().Select(t =>
+        {
+            var latency = t.GetProperty("latencyMs");
+            return new LatencyFigures(t.GetProperty("vm").GetString()!, t.GetProperty("sent").GetInt32(),
+                t.GetProperty("succeeded").GetInt32(), t.GetProperty("failed").GetInt32(),
+                Milliseconds(latency, "p50"), Milliseconds(latency, "p95"));
+        })];
+    }
+
+    private static double? Milliseconds(JsonElement latency, string name) =>
+        latency.GetProperty(name) is { ValueKind: JsonValueKind.Number } value ? value.GetDouble() : null;
+}
 
 /// <summary>The prober's figures for one VM over the whole run.</summary>
 internal sealed record ProbeFigures(string Vm, int Sent, int Failed, double LongestOutageSeconds);

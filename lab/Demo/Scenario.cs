@@ -235,15 +235,11 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
         current.Dispose();
         try
         {
-            using var doc = JsonDocument.Parse(result.Output);
-            return [.. doc.RootElement.GetProperty("targets").EnumerateArray().Select(t => new LatencyFigures(
-                t.GetProperty("vm").GetString()!, t.GetProperty("sent").GetInt32(), t.GetProperty("succeeded").GetInt32(),
-                t.GetProperty("failed").GetInt32(),
-                t.GetProperty("latencyMs").GetProperty("p50").GetDouble(), t.GetProperty("latencyMs").GetProperty("p95").GetDouble()))];
+            return LatencyFigures.FromLoadReport(result.Output);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            timeline.Note($"lab/load printed no report (exit {result.ExitCode}): {result.Error.Trim()}");
+            timeline.Note($"lab/load's report unreadable (exit {result.ExitCode}, {e.Message}): {result.Error.Trim()}");
             return [];
         }
     }
@@ -277,7 +273,7 @@ internal sealed class Scenario(RunOptions options, LabState lab, PrometheusApi p
             }
             if (DateTimeOffset.UtcNow > deadline)
             {
-                throw new DemoFailure($"no {what} within {timeout.TotalSeconds:F0} s ({progress()}){(w.LastError is { } e ? $"; last error: {e}" : "")}");
+                throw new DemoFailure($"gave up after {timeout.TotalSeconds:F0} s waiting for {what} ({progress()}){(w.LastError is { } e ? $"; last error: {e}" : "")}");
             }
             if (load is { HasExited: true })
             {

@@ -53,6 +53,10 @@ internal static class Summary
 
     private static string Pct(double? ratio) => ratio is { } v ? (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "-";
 
-    private static string Lat(LatencyFigures? l) => l is null ? "-" :
-        string.Create(CultureInfo.InvariantCulture, $"{l.P50Ms:0}/{l.P95Ms:0} ms ({l.Failed} of {l.Sent} failed)");
+    private static string Lat(LatencyFigures? l) => l switch
+    {
+        null => "-",
+        { P50Ms: { } p50, P95Ms: { } p95 } => string.Create(CultureInfo.InvariantCulture, $"{p50:0}/{p95:0} ms ({l.Failed} of {l.Sent} failed)"),
+        _ => $"no answer ({l.Failed} of {l.Sent} failed)",
+    };
 }

@@ -9,6 +9,24 @@ public class ReportTests
     private static ProbeResult Probe(long ms, bool ok) => new("vm1", ms, ok, ok ? 5 : 1000, ok ? null : "timeout");
 
     [Fact]
+    public void A_VM_that_answered_nothing_keeps_the_other_VMs_latency_figures()
+    {
+        // lab/load --json as it writes it when one guest answered no request (its percentiles are null).
+        const string json = """
+            {"path":"/cgi-bin/burn","targets":[
+              {"vm":"vm1","sent":62,"succeeded":62,"failed":0,"latencyMs":{"p50":94.2,"p95":180.4,"p99":201,"max":230}},
+              {"vm":"vm2","sent":62,"succeeded":0,"failed":62,"latencyMs":{"p50":null,"p95":null,"p99":null,"max":null}}]}
+            """;
+
+        var figures = LatencyFigures.FromLoadReport(json);
+
+        Assert.Equal([new LatencyFigures("vm1", 62, 62, 0, 94.2, 180.4), new LatencyFigures("vm2", 62, 0, 62, null, null)], figures);
+        var table = Summary.Format(new DemoReport { Outcome = "failed", LoadedHost = "hv1", LatencyAfter = figures });
+        Assert.Matches(@"\| vm1 CGI latency p50/p95 before -> after +\| - -> 94/180 ms \(0 of 62 failed\) \|", table);
+        Assert.Matches(@"\| vm2 CGI latency p50/p95 before -> after +\| - -> no answer \(62 of 62 failed\) \|", table);
+    }
+
+    [Fact]
     public void LongestOutage_runs_from_the_first_failed_probe_to_the_next_answered_one()
     {
         var probes = new[]
